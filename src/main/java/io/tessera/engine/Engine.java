@@ -1,0 +1,268 @@
+package io.tessera.engine;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import io.tessera.engine.adapter.AdapterBank;
+import io.tessera.engine.adapter.ResidentAdapter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * The inference engine: one base model resident, a KV cache of {@code maxSequences} slots, and the adapters
+ * installed next to the base weights. Not thread-safe: one engine thread opens sequences, runs steps and
+ * releases them; other threads hand it work through {@link #submit(Runnable)}.
+ */
+public final class Engine implements AutoCloseable {
+    private final NDManager root;
+    private final DecoderModel model;
+    private final KvCache cache;
+    private final AdapterBank adapters;
+    private final Sequence[] bySlot;
+    private final Queue<Runnable> pending = new ConcurrentLinkedQueue<>();
+    private final ModelFiles files;
+    private long nextSequenceId = 1;
+    private int running;
+
+    private Engine(NDManager root, DecoderModel model, KvCache cache, ModelFiles files) {
+        this.root = root;
+        this.model = model;
+        this.cache = cache;
+        this.files = files;
+        this.adapters = new AdapterBank(model, root);
+        this.bySlot = new Sequence[cache.slots];
+    }
+
+    public static Engine open(EngineOptions options) {
+        Device device = pickDevice(options.device());
+        DataType dtype = device.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
+        ModelConfig config = ModelConfig.load(options.modelDir());
+        NDManager root = NDManager.newBaseManager(device);
+        try (Checkpoint cp = Checkpoint.open(options.modelDir())) {
+            DecoderModel model = DecoderModel.load(config, cp, root, dtype);
+            int capacity = options.cacheCapacity() > 0 ? options.cacheCapacity() : config.maxPositionEmbeddings() + 64;
+            KvCache cache = new KvCache(root, config, options.maxSequences(), capacity, dtype);
+            return new Engine(root, model, cache, new ModelFiles(options.modelDir(), config));
+        } catch (RuntimeException e) {
+            root.close();
+            throw e;
+        }
+    }
+
+    private static Device pickDevice(EngineOptions.Device wanted) {
+        int gpus = ai.djl.engine.Engine.getEngine("PyTorch").getGpuCount();
+        return switch (wanted) {
+            case CPU -> Device.cpu();
+            case GPU -> {
+                if (gpus == 0) {
+                    throw new IllegalStateException("device gpu requested but PyTorch sees no GPU");
+                }
+                yield Device.gpu();
+            }
+            case AUTO -> gpus > 0 ? Device.gpu() : Device.cpu();
+        };
+    }
+
+    public ModelConfig config() {
+        return model.config();
+    }
+
+    public ModelFiles files() {
+        return files;
+    }
+
+    public DecoderModel model() {
+        return model;
+    }
+
+    public AdapterBank adapters() {
+        return adapters;
+    }
+
+    public Device device() {
+        return root.getDevice();
+    }
+
+    public int maxSequences() {
+        return cache.slots;
+    }
+
+    public int cacheCapacity() {
+        return cache.capacity;
+    }
+
+    public int running() {
+        return running;
+    }
+
+    /** Bytes of KV one position takes (all layers, keys and values). */
+    public long kvBytesPerEntry() {
+        return cache.bytesPerEntry;
+    }
+
+    /** KV bytes a sequence holds now: its entries times {@link #kvBytesPerEntry()}. */
+    public long kvBytes(Sequence s) {
+        int entries = s.policy instanceof AttentionPolicy.LmInfinite li
+                ? Math.min(s.length, li.nGlobal()) + Math.min(s.length, li.nLocal()) : s.length;
+        return entries * cache.bytesPerEntry;
+    }
+
+    /** Work for the engine thread (adapter installs): runs before the next step. */
+    public void submit(Runnable task) {
+        pending.add(task);
+    }
+
+    /** Runs submitted work now; the engine loop calls this when idle. */
+    public void runPending() {
+        for (Runnable r; (r = pending.poll()) != null; ) {
+            r.run();
+        }
+    }
+
+    /** Claims a KV slot for a new sequence. The adapter, if any, must be installed and stays until release. */
+    public Sequence open(AttentionPolicy policy, ResidentAdapter adapter) {
+        if (running == cache.slots) {
+            throw new CapacityException("all " + cache.slots + " KV slots are in use");
+        }
+        if (policy instanceof AttentionPolicy.LmInfinite li && li.cacheEntries() > cache.capacity) {
+            throw new CapacityException("lm-infinite with n_global + n_local = " + li.cacheEntries()
+                    + " exceeds the KV capacity per sequence (" + cache.capacity + ")");
+        }
+        if (adapter != null) {
+            adapters.retain(adapter);
+        }
+        Sequence s = new Sequence(nextSequenceId++, running, policy, adapter);
+        bySlot[running++] = s;
+        return s;
+    }
+
+    /** Frees the sequence's slot; the highest slot moves into it so slots stay dense. */
+    public void release(Sequence s) {
+        if (s.released) {
+            return;
+        }
+        s.released = true;
+        int last = --running;
+        if (s.slot != last) {
+            Sequence moved = bySlot[last];
+            cache.move(last, s.slot);
+            moved.slot = s.slot;
+            bySlot[s.slot] = moved;
+        }
+        bySlot[last] = null;
+        if (s.adapter != null) {
+            adapters.release(s.adapter);
+        }
+    }
+
+    /** Positions a sequence can still take under its policy (LM-Infinite: unbounded). */
+    public int remainingCapacity(Sequence s) {
+        return s.policy instanceof AttentionPolicy.LmInfinite ? Integer.MAX_VALUE : cache.capacity - s.length;
+    }
+
+    /**
+     * Runs one forward pass over the inputs (any mix of prefill chunks and decode tokens, adapters and
+     * policies). Returns, per input in order, the logits of its last position, or of every real position
+     * ([n * V], row-major) when {@code allLogits}.
+     */
+    public List<float[]> step(List<StepInput> inputs) {
+        return step(inputs, null);
+    }
+
+    public List<float[]> step(List<StepInput> inputs, RoutingTrace routing) {
+        runPending();
+        List<StepInput> order = new ArrayList<>(inputs);
+        order.sort(Comparator.comparingInt(in -> in.sequence().slot));
+        Map<Sequence, Boolean> seen = new IdentityHashMap<>();
+        List<StepPlan.Row> rows = new ArrayList<>(order.size());
+        int total = 0;
+        for (StepInput in : order) {
+            Sequence s = in.sequence();
+            if (s.released || seen.put(s, Boolean.TRUE) != null) {
+                throw new IllegalArgumentException("sequence " + s.id + " is released or appears twice in one step");
+            }
+            int virtual = s.length == 0 ? s.virtualTokens() : 0;
+            rows.add(new StepPlan.Row(s.slot, s.length, virtual + in.tokens().length, s.policy));
+            total += virtual + in.tokens().length;
+        }
+        StepPlan plan = new StepPlan(rows, cache.capacity);
+        long[] ids = new long[total];
+        List<long[]> logitRowsPerInput = new ArrayList<>(order.size());
+        int logitCount = 0;
+        List<ResidentAdapter> rowAdapters = new ArrayList<>(total);
+        List<int[]> virtualRows = new ArrayList<>();
+        for (int i = 0; i < order.size(); i++) {
+            StepInput in = order.get(i);
+            Sequence s = in.sequence();
+            int start = plan.rowStart[i];
+            int virtual = rows.get(i).qLen() - in.tokens().length;
+            for (int k = 0; k < rows.get(i).qLen(); k++) {
+                ids[start + k] = k < virtual ? 0 : in.tokens()[k - virtual];
+                rowAdapters.add(s.adapter);
+            }
+            if (virtual > 0) {
+                virtualRows.add(new int[] {start, i});
+            }
+            int first = in.allLogits() ? start + virtual : start + rows.get(i).qLen() - 1;
+            long[] lr = new long[start + rows.get(i).qLen() - first];
+            for (int k = 0; k < lr.length; k++) {
+                lr[k] = first + k;
+            }
+            logitRowsPerInput.add(lr);
+            logitCount += lr.length;
+        }
+        long[] logitRows = new long[logitCount];
+        int at = 0;
+        for (long[] lr : logitRowsPerInput) {
+            System.arraycopy(lr, 0, logitRows, at, lr.length);
+            at += lr.length;
+        }
+        float[] logits;
+        try (NDManager step = root.newSubManager()) {
+            NDArray x = model.embed(step, ids);
+            for (int[] vr : virtualRows) {
+                ResidentAdapter a = order.get(vr[1]).sequence().adapter;
+                x.set(new NDIndex("{}:{}", vr[0], vr[0] + a.virtualTokens()), a.promptEmbeddings());
+            }
+            StepContext ctx = new StepContext(step, plan, adapters.batch(step, rowAdapters), routing);
+            logits = model.forward(ctx, x, cache, logitRows).toFloatArray();
+        }
+        for (int i = 0; i < order.size(); i++) {
+            order.get(i).sequence().length += rows.get(i).qLen();
+        }
+        int vocab = model.config().vocabSize();
+        Map<StepInput, float[]> byInput = new IdentityHashMap<>();
+        at = 0;
+        for (int i = 0; i < order.size(); i++) {
+            int n = logitRowsPerInput.get(i).length * vocab;
+            byInput.put(order.get(i), Arrays.copyOfRange(logits, at, at + n));
+            at += n;
+        }
+        List<float[]> out = new ArrayList<>(inputs.size());
+        for (StepInput in : inputs) {
+            out.add(byInput.get(in));
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        adapters.close();
+        cache.close();
+        model.close();
+        root.close();
+    }
+
+    /** Where the model came from, for loaders that need its other files (tokenizer, adapters' checks). */
+    public record ModelFiles(Path dir, ModelConfig config) {
+    }
+}

@@ -1,0 +1,89 @@
+package io.tessera.engine;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Keys and values of all running sequences: per layer one tensor [slots, kvHeads, capacity, headDim].
+ * Slots are kept dense (a released slot is refilled by the highest one), so a step reads slots 0..B-1 as a
+ * view. Lives in its own long-lived manager, outside every step scope.
+ */
+final class KvCache implements AutoCloseable {
+    private final NDManager manager;
+    private final NDArray[] keys;
+    private final NDArray[] values;
+    final int slots;
+    final int capacity;
+    final long bytesPerEntry;   // one position, all layers, K and V
+
+    KvCache(NDManager parent, ModelConfig c, int slots, int capacity, DataType dtype) {
+        this.manager = parent.newSubManager();
+        this.slots = slots;
+        this.capacity = capacity;
+        this.keys = new NDArray[c.numLayers()];
+        this.values = new NDArray[c.numLayers()];
+        Shape shape = new Shape(slots, c.numKvHeads(), capacity, c.headDim());
+        for (int l = 0; l < c.numLayers(); l++) {
+            keys[l] = manager.zeros(shape, dtype);
+            values[l] = manager.zeros(shape, dtype);
+        }
+        this.bytesPerEntry = 2L * c.numLayers() * c.numKvHeads() * c.headDim() * dtype.getNumOfBytes();
+    }
+
+    /** Writes packed rows k, v [T, kvHeads, D] to (slot, entry) pairs. */
+    void write(int layer, Indices w, NDArray k, NDArray v) {
+        if (w == null) {
+            return;
+        }
+        NDIndex at = new NDIndex("{}, :, {}", w.slots, w.entries);
+        keys[layer].set(at, w.rows == null ? k : k.get(new NDIndex("{}", w.rows)));
+        values[layer].set(at, w.rows == null ? v : v.get(new NDIndex("{}", w.rows)));
+    }
+
+    /** [B, kvHeads, from:to, D] views of slots 0..B-1. */
+    NDArray keys(NDManager step, int layer, int batch, int from, int to) {
+        return view(step, keys[layer], batch, from, to);
+    }
+
+    NDArray values(NDManager step, int layer, int batch, int from, int to) {
+        return view(step, values[layer], batch, from, to);
+    }
+
+    private static NDArray view(NDManager step, NDArray t, int batch, int from, int to) {
+        NDArray v = t.get(new NDIndex("0:{}, :, {}:{}, :", batch, from, to));
+        v.attach(step);   // a view handle, freed with the step; the storage stays the cache's
+        return v;
+    }
+
+    /** Moves a sequence to another slot (slot compaction). */
+    void move(int from, int to) {
+        for (int l = 0; l < keys.length; l++) {
+            try (NDArray k = keys[l].get(from); NDArray v = values[l].get(from)) {
+                keys[l].set(new NDIndex("{}", to), k);
+                values[l].set(new NDIndex("{}", to), v);
+            }
+        }
+    }
+
+    /** Step-scoped index arrays for one {@link StepPlan.Writes}; rows is null when it is every packed row in order. */
+    record Indices(NDArray rows, NDArray slots, NDArray entries) {
+        static Indices of(NDManager step, StepPlan.Writes w, int tokens) {
+            if (w.size() == 0) {
+                return null;
+            }
+            boolean all = w.size() == tokens;
+            for (int i = 0; all && i < w.size(); i++) {
+                all = w.rows()[i] == i;
+            }
+            return new Indices(all ? null : step.create(w.rows()), step.create(w.slots()), step.create(w.entries()));
+        }
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

@@ -1,0 +1,80 @@
+package io.tessera.engine;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Rotary position embedding, half-split (HF {@code rotate_half}). cos/sin tables live in the model's manager
+ * and grow by doubling, since LM-Infinite positions have no upper bound.
+ */
+final class Rope {
+    private final NDManager manager;
+    private final int half;
+    private final double[] invFreq;
+    private final DataType dtype;
+    private NDArray cos;   // [P, half]
+    private NDArray sin;
+    private int capacity;
+
+    Rope(NDManager manager, int headDim, double theta, int initialPositions, DataType dtype) {
+        this.manager = manager;
+        this.half = headDim / 2;
+        this.dtype = dtype;
+        this.invFreq = new double[half];
+        for (int i = 0; i < half; i++) {
+            invFreq[i] = Math.pow(theta, -2.0 * i / headDim);
+        }
+        grow(initialPositions);
+    }
+
+    private void grow(int positions) {
+        float[] c = new float[positions * half];
+        float[] s = new float[positions * half];
+        for (int p = 0; p < positions; p++) {
+            for (int i = 0; i < half; i++) {
+                double a = p * invFreq[i];
+                c[p * half + i] = (float) Math.cos(a);
+                s[p * half + i] = (float) Math.sin(a);
+            }
+        }
+        if (cos != null) {
+            cos.close();
+            sin.close();
+        }
+        cos = manager.create(c, new Shape(positions, half)).toType(dtype, false);
+        sin = manager.create(s, new Shape(positions, half)).toType(dtype, false);
+        capacity = positions;
+    }
+
+    /** cos and sin rows for the given positions, shaped [T, 1, half] to broadcast over heads. */
+    NDArray[] tables(NDManager step, long[] positions) {
+        long max = 0;
+        for (long p : positions) {
+            max = Math.max(max, p);
+        }
+        if (max >= capacity) {
+            grow((int) Math.max(2L * capacity, max + 1));
+        }
+        NDArray idx = step.create(positions);
+        // results of ops on long-lived tables attach to the tables' manager: move them into the step scope
+        NDArray c = cos.get(new NDIndex("{}", idx));
+        NDArray s = sin.get(new NDIndex("{}", idx));
+        c.attach(step);
+        s.attach(step);
+        c = c.expandDims(1);
+        s = s.expandDims(1);
+        return new NDArray[] {c, s};
+    }
+
+    /** x: [T, heads, D] -> rotated copy. */
+    NDArray apply(NDArray x, NDArray[] cs) {
+        NDArray x1 = x.get(new NDIndex(":, :, 0:{}", half));
+        NDArray x2 = x.get(new NDIndex(":, :, {}:", half));
+        NDArray c = cs[0];
+        NDArray s = cs[1];
+        return x1.mul(c).sub(x2.mul(s)).concat(x2.mul(c).add(x1.mul(s)), 2);
+    }
+}
