@@ -226,6 +226,16 @@ public final class Engine implements AutoCloseable {
             System.arraycopy(lr, 0, logitRows, at, lr.length);
             at += lr.length;
         }
+        if (routing != null) {
+            int[] start = new int[inputs.size()];
+            int[] len = new int[inputs.size()];
+            for (int i = 0; i < order.size(); i++) {
+                int pos = inputs.indexOf(order.get(i));
+                start[pos] = plan.rowStart[i];
+                len[pos] = rows.get(i).qLen();
+            }
+            routing.inputs(start, len);
+        }
         float[] logits;
         try (NDManager step = root.newSubManager()) {
             NDArray x = model.embed(step, ids);

@@ -1,0 +1,237 @@
+package io.tessera.cli;
+
+import io.tessera.engine.AttentionPolicy;
+import io.tessera.engine.Engine;
+import io.tessera.engine.EngineOptions;
+import io.tessera.engine.ModelConfig;
+import io.tessera.engine.Sequence;
+import io.tessera.engine.StepInput;
+import io.tessera.engine.adapter.AdapterLoader;
+import io.tessera.engine.adapter.ResidentAdapter;
+import io.tessera.engine.safetensors.SafetensorsWriter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+
+/** Benchmarks that print ratios measured within one run (the machines are noisy; compare only inside a run). */
+public final class Bench {
+    static int run(String[] argv, PrintStream out) throws IOException {
+        if (argv.length < 2) {
+            throw new Args.UsageException("bench needs decode, adapters, long-context or serve");
+        }
+        Args a = Args.parse(argv, 2, Set.of());
+        switch (argv[1]) {
+            case "decode" -> decode(a, out);
+            case "adapters" -> adapters(a, out);
+            case "long-context" -> longContext(a, out);
+            default -> throw new Args.UsageException("unknown bench " + argv[1]);
+        }
+        return 0;
+    }
+
+    // ---- decode ----
+
+    private static void decode(Args a, PrintStream out) {
+        Path model = Path.of(a.require("model"));
+        int batch = a.getInt("batch", 8);
+        int steps = a.getInt("steps", 64);
+        int prompt = a.getInt("prompt", 32);
+        try (Engine engine = Engine.open(new EngineOptions(model, Main.device(a), batch, 0))) {
+            out.printf("model=%s device=%s batch=%d prompt=%d steps=%d%n", model.getFileName(), engine.device(), batch, prompt, steps);
+            Run r = decodeRun(engine, batch, prompt, steps, i -> null, AttentionPolicy.FULL);
+            out.println("phase    tokens  seconds  tokens/s");
+            out.printf("prefill  %6d  %7.3f  %8.1f%n", r.prefillTokens, r.prefillSeconds, r.prefillTokens / r.prefillSeconds);
+            out.printf("decode   %6d  %7.3f  %8.1f%n", r.decodeTokens, r.decodeSeconds, r.decodeTokens / r.decodeSeconds);
+        }
+    }
+
+    record Run(int prefillTokens, double prefillSeconds, int decodeTokens, double decodeSeconds) {
+        double decodeRate() {
+            return decodeTokens / decodeSeconds;
+        }
+    }
+
+    /** B sequences with random prompts prefilled in one step, then greedy decode steps for all of them. */
+    static Run decodeRun(Engine engine, int batch, int prompt, int steps, java.util.function.IntFunction<ResidentAdapter> adapterOf,
+                         AttentionPolicy policy) {
+        Random rnd = new Random(42);
+        int vocab = engine.config().vocabSize();
+        List<Sequence> seqs = new ArrayList<>();
+        List<StepInput> first = new ArrayList<>();
+        for (int i = 0; i < batch; i++) {
+            Sequence s = engine.open(policy, adapterOf.apply(i));
+            seqs.add(s);
+            first.add(StepInput.next(s, rnd.ints(prompt, 4, vocab).toArray()));
+        }
+        long t0 = System.nanoTime();
+        List<float[]> logits = engine.step(first);
+        long t1 = System.nanoTime();
+        // one warm-up decode step outside the timing: the first one pays allocator and JIT costs
+        logits = engine.step(nextTokens(seqs, logits, vocab));
+        long t2 = System.nanoTime();
+        for (int s = 0; s < steps; s++) {
+            logits = engine.step(nextTokens(seqs, logits, vocab));
+        }
+        long t3 = System.nanoTime();
+        seqs.forEach(engine::release);
+        return new Run(batch * prompt, (t1 - t0) / 1e9, batch * steps, (t3 - t2) / 1e9);
+    }
+
+    private static List<StepInput> nextTokens(List<Sequence> seqs, List<float[]> logits, int vocab) {
+        List<StepInput> in = new ArrayList<>(seqs.size());
+        for (int i = 0; i < seqs.size(); i++) {
+            in.add(StepInput.next(seqs.get(i), VerifyFixtures.argmax(logits.get(i), 0, vocab)));
+        }
+        return in;
+    }
+
+    // ---- adapters ----
+
+    private static void adapters(Args a, PrintStream out) throws IOException {
+        Path model = Path.of(a.require("model"));
+        int batch = a.getInt("batch", 32);
+        int count = a.getInt("adapters", 16);
+        int rank = a.getInt("rank", 16);
+        int steps = a.getInt("steps", 32);
+        Path dir = Files.createTempDirectory("tessera-bench-adapters");
+        try (Engine engine = Engine.open(new EngineOptions(model, Main.device(a), batch, 0))) {
+            List<Path> dirs = new ArrayList<>();
+            Random rnd = new Random(7);
+            for (int i = 0; i < count; i++) {
+                dirs.add(writeRandomLora(dir.resolve("a" + i), engine.config(), rank, rnd));
+            }
+            AdapterLoader loader = new AdapterLoader(engine.model());
+            double[] loadMs = new double[count];
+            ResidentAdapter[] resident = new ResidentAdapter[count];
+            for (int i = 0; i < count; i++) {
+                long t = System.nanoTime();
+                resident[i] = engine.adapters().install(i + 1, loader.load(dirs.get(i)), "bench-" + i);
+                loadMs[i] = (System.nanoTime() - t) / 1e6;
+            }
+            Arrays.sort(loadMs);
+            decodeRun(engine, batch, 16, 4, i -> null, AttentionPolicy.FULL);   // warm-up
+            Run base = decodeRun(engine, batch, 16, steps, i -> null, AttentionPolicy.FULL);
+            Run mixed = decodeRun(engine, batch, 16, steps, i -> resident[i % count], AttentionPolicy.FULL);
+            out.printf("model=%s device=%s batch=%d adapters=%d rank=%d steps=%d%n", model.getFileName(), engine.device(), batch, count, rank, steps);
+            out.printf("base-only decode  %8.1f tokens/s%n", base.decodeRate());
+            out.printf("mixed decode      %8.1f tokens/s%n", mixed.decodeRate());
+            out.printf("adapter load      p50=%.1f ms  p95=%.1f ms%n", loadMs[count / 2], loadMs[Math.min(count - 1, (int) Math.ceil(count * 0.95) - 1)]);
+            out.printf("ratio adapters/base = %.3f%n", mixed.decodeRate() / base.decodeRate());
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    /** A PEFT LoRA directory on all seven projections with random weights of a realistic scale. */
+    static Path writeRandomLora(Path dir, ModelConfig c, int rank, Random rnd) throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("adapter_config.json"), """
+                {"peft_type":"LORA","r":%d,"lora_alpha":%d,"target_modules":["q_proj","k_proj","v_proj","o_proj","gate_proj","up_proj","down_proj"],
+                 "fan_in_fan_out":false,"use_rslora":false,"use_dora":false,"modules_to_save":null,"bias":"none"}
+                """.formatted(rank, 2 * rank));
+        SafetensorsWriter w = new SafetensorsWriter();
+        int hd = c.numHeads() * c.headDim();
+        int kvd = c.numKvHeads() * c.headDim();
+        String[][] mods = {{"self_attn.q_proj", "" + c.hiddenSize(), "" + hd}, {"self_attn.k_proj", "" + c.hiddenSize(), "" + kvd},
+            {"self_attn.v_proj", "" + c.hiddenSize(), "" + kvd}, {"self_attn.o_proj", "" + hd, "" + c.hiddenSize()},
+            {"mlp.gate_proj", "" + c.hiddenSize(), "" + c.intermediateSize()}, {"mlp.up_proj", "" + c.hiddenSize(), "" + c.intermediateSize()},
+            {"mlp.down_proj", "" + c.intermediateSize(), "" + c.hiddenSize()}};
+        for (int l = 0; l < c.numLayers(); l++) {
+            for (String[] m : mods) {
+                int in = Integer.parseInt(m[1]);
+                int outDim = Integer.parseInt(m[2]);
+                String p = "base_model.model.model.layers." + l + "." + m[0];
+                w.add(p + ".lora_A.weight", gaussian(rnd, rank * in, 0.02f), rank, in);
+                w.add(p + ".lora_B.weight", gaussian(rnd, outDim * rank, 0.02f), outDim, rank);
+            }
+        }
+        w.write(dir.resolve("adapter_model.safetensors"));
+        return dir;
+    }
+
+    private static float[] gaussian(Random rnd, int n, float std) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) rnd.nextGaussian() * std;
+        }
+        return v;
+    }
+
+    // ---- long context ----
+
+    private static void longContext(Args a, PrintStream out) {
+        Path model = Path.of(a.require("model"));
+        int[] contexts = Arrays.stream(a.get("contexts", "1024,8192,32768").split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
+        int steps = a.getInt("steps", 32);
+        ModelConfig config = ModelConfig.load(model);
+        AttentionPolicy lmInf = AttentionPolicy.parse(a.get("attention", "lm-infinite"), config);
+        long fullLimitBytes = a.getInt("full-max-mb", 2048) * 1024L * 1024L;
+        out.printf("model=%s steps=%d lm-infinite=%s%n", model.getFileName(), steps, lmInf);
+        out.println("policy        context  decode-ms/token  kv-bytes/seq");
+        double first = 0;
+        double last = 0;
+        for (int ctx : contexts) {
+            for (AttentionPolicy policy : List.of(AttentionPolicy.FULL, lmInf)) {
+                boolean full = policy instanceof AttentionPolicy.Full;
+                int capacity = full ? ctx + steps + 8 : 0;
+                long kvNeed = (long) capacity * 2 * config.numLayers() * config.numKvHeads() * config.headDim() * 4;
+                if (full && kvNeed > fullLimitBytes) {
+                    out.printf("%-12s  %7d  %15s  %12s%n", "full", ctx, "(does not fit)", "-");
+                    continue;
+                }
+                try (Engine engine = Engine.open(new EngineOptions(model, Main.device(a), 1, capacity))) {
+                    double[] r = longRun(engine, policy, ctx, steps);
+                    out.printf("%-12s  %7d  %15.2f  %12d%n", full ? "full" : "lm-infinite", ctx, r[0], (long) r[1]);
+                    if (!full) {
+                        first = first == 0 ? r[0] : first;
+                        last = r[0];
+                    }
+                }
+            }
+        }
+        out.printf("ratio lm-infinite %d/%d = %.3f%n", contexts[contexts.length - 1], contexts[0], last / first);
+    }
+
+    /** Prefills ctx random tokens in chunks, then times greedy decode steps: {ms per token, KV bytes}. */
+    private static double[] longRun(Engine engine, AttentionPolicy policy, int ctx, int steps) {
+        Random rnd = new Random(3);
+        int vocab = engine.config().vocabSize();
+        Sequence s = engine.open(policy, null);
+        List<float[]> logits = null;
+        for (int from = 0; from < ctx; from += 256) {
+            logits = engine.step(List.of(StepInput.next(s, rnd.ints(Math.min(256, ctx - from), 4, vocab).toArray())));
+        }
+        int next = VerifyFixtures.argmax(logits.get(0), 0, vocab);
+        for (int w = 0; w < 4; w++) {
+            next = VerifyFixtures.argmax(engine.step(List.of(StepInput.next(s, next))).get(0), 0, vocab);
+        }
+        long t = System.nanoTime();
+        for (int i = 0; i < steps; i++) {
+            next = VerifyFixtures.argmax(engine.step(List.of(StepInput.next(s, next))).get(0), 0, vocab);
+        }
+        double ms = (System.nanoTime() - t) / 1e6 / steps;
+        long kv = engine.kvBytes(s);
+        engine.release(s);
+        return new double[] {ms, kv};
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    private Bench() {
+    }
+}
