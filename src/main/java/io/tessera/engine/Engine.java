@@ -123,9 +123,19 @@ public final class Engine implements AutoCloseable {
 
     /** Runs submitted work now; the engine loop calls this when idle. */
     public void runPending() {
-        for (Runnable r; (r = pending.poll()) != null; ) {
+        // only what is queued now: a task may queue a follow-up for the next round
+        for (int n = pending.size(); n > 0; n--) {
+            Runnable r = pending.poll();
+            if (r == null) {
+                break;
+            }
             r.run();
         }
+    }
+
+    /** Whether work is queued for the engine thread. */
+    public boolean hasPending() {
+        return !pending.isEmpty();
     }
 
     /** Claims a KV slot for a new sequence. The adapter, if any, must be installed and stays until release. */

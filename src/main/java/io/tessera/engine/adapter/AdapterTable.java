@@ -1,0 +1,169 @@
+package io.tessera.engine.adapter;
+
+import io.tessera.engine.Engine;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Residency of adapters in the engine: a byte budget (not a count), LRU eviction of unpinned adapters no
+ * sequence holds, pinning, and loading off the engine thread (read + validate on {@code loader}, then a
+ * short install on the engine thread between steps), so running sequences never wait on I/O.
+ *
+ * <p>Adapters are known by a key naming one immutable (adapter, version); each key gets an internal id once,
+ * kept across evictions and reloads and never given to another key.
+ */
+public final class AdapterTable {
+    /** Counters for metrics. */
+    public record Stats(long loads, long hits, long evictions, long residentBytes, int resident, long failures) {
+    }
+
+    private final Engine engine;
+    private final long budgetBytes;
+    private final Executor loader;
+    private final AdapterLoader files;
+    private final AtomicLong nextId = new AtomicLong(1);
+    private final Map<String, Long> ids = new ConcurrentHashMap<>();
+    // engine thread only, access-ordered for LRU
+    private final LinkedHashMap<String, ResidentAdapter> resident = new LinkedHashMap<>(16, 0.75f, true);
+    private final Map<String, CompletableFuture<ResidentAdapter>> loading = new ConcurrentHashMap<>();
+    private final Map<String, Boolean> pinned = new ConcurrentHashMap<>();
+    private long residentBytes;
+    private volatile Stats stats = new Stats(0, 0, 0, 0, 0, 0);
+    private long loads;
+    private long hits;
+    private long evictions;
+    private long failures;
+
+    public AdapterTable(Engine engine, long budgetBytes, Executor loader) {
+        this.engine = engine;
+        this.budgetBytes = budgetBytes;
+        this.loader = loader;
+        this.files = new AdapterLoader(engine.model());
+    }
+
+    /** The internal id of a key: assigned on first sight, stable for the life of this table. */
+    public long idOf(String key) {
+        return ids.computeIfAbsent(key, k -> nextId.getAndIncrement());
+    }
+
+    /**
+     * The installed adapter for {@code key}, loading it from {@code dir} if needed. Completes on the engine thread
+     * (pass the result to {@link Engine#open} there). Concurrent requests for the same key share one load.
+     */
+    public CompletableFuture<ResidentAdapter> acquire(String key, Path dir) {
+        CompletableFuture<ResidentAdapter> result = new CompletableFuture<>();
+        engine.submit(() -> {
+            ResidentAdapter r = resident.get(key);
+            if (r != null) {
+                hits++;
+                publish();
+                result.complete(r);
+                return;
+            }
+            loading.computeIfAbsent(key, k -> startLoad(k, dir)).whenComplete((a, e) -> {
+                if (e != null) {
+                    result.completeExceptionally(e);
+                } else {
+                    result.complete(a);
+                }
+            });
+        });
+        return result;
+    }
+
+    private CompletableFuture<ResidentAdapter> startLoad(String key, Path dir) {
+        CompletableFuture<ResidentAdapter> done = new CompletableFuture<>();
+        CompletableFuture.supplyAsync(() -> files.load(dir), loader).whenComplete((adapter, error) -> engine.submit(() -> {
+            loading.remove(key);
+            if (error != null) {
+                failures++;
+                publish();
+                done.completeExceptionally(error instanceof java.util.concurrent.CompletionException c ? c.getCause() : error);
+                return;
+            }
+            makeRoom(adapter.bytes());
+            ResidentAdapter r = engine.adapters().install(idOf(key), adapter, key);
+            resident.put(key, r);
+            residentBytes += r.bytes();
+            loads++;
+            publish();
+            done.complete(r);
+        }));
+        return done;
+    }
+
+    /** Evicts least recently used adapters that are neither pinned nor held until {@code bytes} fit. */
+    private void makeRoom(long bytes) {
+        for (Iterator<Map.Entry<String, ResidentAdapter>> it = resident.entrySet().iterator();
+             it.hasNext() && residentBytes + bytes > budgetBytes; ) {
+            Map.Entry<String, ResidentAdapter> e = it.next();
+            ResidentAdapter r = e.getValue();
+            if (r.holders() == 0 && !pinned.containsKey(e.getKey())) {
+                it.remove();
+                uninstall(r);
+                evictions++;
+            }
+        }
+    }
+
+    private void uninstall(ResidentAdapter r) {
+        engine.adapters().uninstall(r);
+        residentBytes -= r.bytes();
+    }
+
+    /** Keeps the adapter resident whatever the budget (it still loads on first use, or now if dir is given). */
+    public void pin(String key, Path dir) {
+        pinned.put(key, Boolean.TRUE);
+        if (dir != null) {
+            acquire(key, dir);
+        }
+    }
+
+    public void unpin(String key) {
+        pinned.remove(key);
+    }
+
+    public boolean isPinned(String key) {
+        return pinned.containsKey(key);
+    }
+
+    /** Drops the adapter when no sequence holds it any more (a deleted or replaced version). */
+    public void invalidate(String key) {
+        pinned.remove(key);
+        engine.submit(() -> dropWhenFree(key));
+    }
+
+    private void dropWhenFree(String key) {
+        ResidentAdapter r = resident.get(key);
+        if (r == null) {
+            return;
+        }
+        if (r.holders() > 0) {
+            engine.submit(() -> dropWhenFree(key));   // in use: look again after the next step
+            return;
+        }
+        resident.remove(key);
+        uninstall(r);
+        evictions++;
+        publish();
+    }
+
+    /** Engine thread: is the key resident right now (no load started)? */
+    public boolean isResident(String key) {
+        return resident.containsKey(key);
+    }
+
+    public Stats stats() {
+        return stats;
+    }
+
+    private void publish() {
+        stats = new Stats(loads, hits, evictions, residentBytes, resident.size(), failures);
+    }
+}
