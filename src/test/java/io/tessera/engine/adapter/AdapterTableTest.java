@@ -1,0 +1,126 @@
+package io.tessera.engine.adapter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tessera.engine.AttentionPolicy;
+import io.tessera.engine.Engine;
+import io.tessera.engine.EngineOptions;
+import io.tessera.engine.Sequence;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Residency: byte budget with LRU, pinning, holders, stable ids, loads off the engine thread. */
+class AdapterTableTest {
+    private static final Path FIXTURES = Path.of("testdata/fixtures/adapters/llama-tiny");
+    private static Engine engine;
+    private static ExecutorService loader;
+
+    @BeforeAll
+    static void open() {
+        engine = Engine.open(new EngineOptions(Path.of("testdata/fixtures/models/llama-tiny"), EngineOptions.Device.CPU, 4, 0));
+        loader = Executors.newSingleThreadExecutor(r -> new Thread(r, "adapter-loader"));
+    }
+
+    @AfterAll
+    static void close() {
+        loader.shutdownNow();
+        engine.close();
+    }
+
+    /** Plays the engine loop until the future completes. */
+    private static ResidentAdapter await(CompletableFuture<ResidentAdapter> f) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!f.isDone() && System.nanoTime() < deadline) {
+            engine.runPending();
+            Thread.sleep(2);
+        }
+        return f.get(1, TimeUnit.SECONDS);
+    }
+
+    private static long bytesOf(String name) {
+        return new AdapterLoader(engine.model()).load(FIXTURES.resolve(name)).bytes();
+    }
+
+    @Test
+    void evictsLeastRecentlyUsedWithinTheByteBudget() throws Exception {
+        long qv = bytesOf("lora-qv");
+        long dora = bytesOf("dora-qkvo");
+        long prompt = bytesOf("prompt-8");
+        AdapterTable table = new AdapterTable(engine, qv + dora + prompt - 1, loader);
+        ResidentAdapter a = await(table.acquire("qv@1", FIXTURES.resolve("lora-qv")));
+        await(table.acquire("dora@1", FIXTURES.resolve("dora-qkvo")));
+        await(table.acquire("qv@1", FIXTURES.resolve("lora-qv")));          // qv is now the most recent
+        await(table.acquire("prompt@1", FIXTURES.resolve("prompt-8")));
+        engine.runPending();
+        assertThat(table.isResident("qv@1")).isTrue();
+        assertThat(table.isResident("dora@1")).isFalse();
+        assertThat(table.isResident("prompt@1")).isTrue();
+        assertThat(table.stats().evictions()).isEqualTo(1);
+        assertThat(table.stats().hits()).isEqualTo(1);
+        assertThat(table.stats().loads()).isEqualTo(3);
+        assertThat(table.stats().residentBytes()).isEqualTo(qv + prompt);
+        assertThat(a.installed()).isTrue();
+        table.invalidate("qv@1");
+        table.invalidate("prompt@1");
+        engine.runPending();
+    }
+
+    @Test
+    void pinnedAndHeldAdaptersAreNeverEvicted() throws Exception {
+        long qv = bytesOf("lora-qv");
+        AdapterTable table = new AdapterTable(engine, qv, loader);   // room for one at a time
+        table.pin("qv@1", null);
+        ResidentAdapter pinned = await(table.acquire("qv@1", FIXTURES.resolve("lora-qv")));
+        ResidentAdapter held = await(table.acquire("all@1", FIXTURES.resolve("lora-all")));
+        Sequence s = engine.open(AttentionPolicy.FULL, held);
+        await(table.acquire("dora@1", FIXTURES.resolve("dora-qkvo")));
+        engine.runPending();
+        assertThat(table.isResident("qv@1")).as("pinned").isTrue();
+        assertThat(table.isResident("all@1")).as("held by a sequence").isTrue();
+        assertThat(pinned.installed()).isTrue();
+        engine.release(s);
+        table.unpin("qv@1");
+        for (String k : new String[] {"qv@1", "all@1", "dora@1"}) {
+            table.invalidate(k);
+        }
+        engine.runPending();
+        assertThat(table.stats().resident()).isZero();
+    }
+
+    @Test
+    void idsAreStablePerKeyAndNeverReused() throws Exception {
+        AdapterTable table = new AdapterTable(engine, Long.MAX_VALUE, loader);
+        ResidentAdapter first = await(table.acquire("qv@1", FIXTURES.resolve("lora-qv")));
+        table.invalidate("qv@1");
+        engine.runPending();
+        assertThat(first.installed()).isFalse();
+        ResidentAdapter again = await(table.acquire("qv@1", FIXTURES.resolve("lora-qv")));
+        ResidentAdapter v2 = await(table.acquire("qv@2", FIXTURES.resolve("lora-qv")));
+        assertThat(again.id()).isEqualTo(first.id());
+        assertThat(v2.id()).isNotEqualTo(first.id());
+        table.invalidate("qv@1");
+        table.invalidate("qv@2");
+        engine.runPending();
+    }
+
+    @Test
+    void loadsOffTheEngineThreadAndReportsRefusals() throws Exception {
+        AdapterTable table = new AdapterTable(engine, Long.MAX_VALUE, loader);
+        CompletableFuture<ResidentAdapter> f = table.acquire("missing@1", FIXTURES.resolve("does-not-exist"));
+        assertThatThrownBy(() -> await(f)).isInstanceOf(ExecutionException.class)
+                .hasCauseInstanceOf(AdapterException.class).hasMessageContaining("adapter directory not found");
+        assertThat(table.stats().failures()).isEqualTo(1);
+        String[] thread = new String[1];
+        CompletableFuture<Void> probe = CompletableFuture.runAsync(() -> thread[0] = Thread.currentThread().getName(), loader);
+        probe.get(5, TimeUnit.SECONDS);
+        assertThat(thread[0]).isEqualTo("adapter-loader");
+    }
+}
