@@ -39,6 +39,6 @@ public class BlobStoreProducer {
         } else {
             b.credentialsProvider(DefaultCredentialsProvider.builder().build());
         }
-        return new S3BlobStore(b.build(), bucket, c.prefix());
+        return new S3BlobStore(b.build(), bucket, c.prefix().orElse(""));
     }
 }

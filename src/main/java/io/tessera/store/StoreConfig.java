@@ -31,9 +31,8 @@ public interface StoreConfig {
         @WithDefault("true")
         boolean pathStyle();
 
-        /** Key prefix inside the bucket. */
-        @WithDefault("")
-        String prefix();
+        /** Key prefix inside the bucket; absent: none. */
+        Optional<String> prefix();
 
         /** Static credentials; absent: the AWS default chain (environment, profile, instance role). */
         Optional<String> accessKeyId();

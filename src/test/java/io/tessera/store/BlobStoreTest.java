@@ -60,8 +60,8 @@ class BlobStoreTest {
                 return true;
             }
 
-            public String prefix() {
-                return "tessera";
+            public Optional<String> prefix() {
+                return Optional.of("tessera");
             }
 
             public Optional<String> accessKeyId() {
