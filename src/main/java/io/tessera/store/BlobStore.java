@@ -17,7 +17,10 @@ public interface BlobStore {
     record Blob(String sha256, long size, Instant modified) {
     }
 
-    /** Stores {@code file}, whose SHA-256 the caller computed, under that hash (a no-op if it is there). */
+    /**
+     * Stores {@code file}, whose SHA-256 the caller computed, under that hash. If it is there already its
+     * modification time is renewed, so that the sweeper's grace period starts again.
+     */
     void put(String sha256, Path file) throws IOException;
 
     /** Copies the blob to {@code target}; fails with {@link java.nio.file.NoSuchFileException} if absent. */

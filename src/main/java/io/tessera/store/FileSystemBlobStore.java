@@ -6,6 +6,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -26,6 +28,8 @@ public final class FileSystemBlobStore implements BlobStore {
     public void put(String sha256, Path file) throws IOException {
         Path target = path(sha256);
         if (Files.exists(target)) {
+            // same bytes already there: refresh its age so the sweeper's grace period covers this upload too
+            Files.setLastModifiedTime(target, FileTime.from(Instant.now()));
             return;
         }
         Files.createDirectories(target.getParent());

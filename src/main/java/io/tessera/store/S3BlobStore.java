@@ -44,9 +44,8 @@ public final class S3BlobStore implements BlobStore {
     @Override
     public void put(String sha256, Path file) throws IOException {
         try {
-            if (!exists(sha256)) {
-                s3.putObject(b -> b.bucket(bucket).key(objectKey(sha256)), RequestBody.fromFile(file));
-            }
+            // written even when present: a fresh modification time keeps the sweeper off it while this upload commits
+            s3.putObject(b -> b.bucket(bucket).key(objectKey(sha256)), RequestBody.fromFile(file));
         } catch (SdkException e) {
             throw new IOException("S3 put " + objectKey(sha256) + ": " + e.getMessage(), e);
         }

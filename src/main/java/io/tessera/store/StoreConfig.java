@@ -6,6 +6,15 @@ import java.util.Optional;
 
 @ConfigMapping(prefix = "tessera.store")
 public interface StoreConfig {
+    String EMBEDDED_POSTGRES_DIR = "data/postgres";
+
+    /**
+     * Data directory of the embedded Postgres started when no quarkus.datasource.jdbc.url is configured (read by
+     * {@link EmbeddedPostgresConfigFactory} before this mapping exists; declared here so it is a known property).
+     */
+    @WithDefault(EMBEDDED_POSTGRES_DIR)
+    String embeddedPostgresDir();
+
     /** fs (a directory) or s3 (an S3-compatible bucket). */
     @WithDefault("fs")
     Type type();

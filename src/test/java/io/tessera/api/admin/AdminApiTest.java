@@ -2,6 +2,7 @@ package io.tessera.api.admin;
 
 import static io.restassured.RestAssured.given;
 import static io.tessera.api.admin.AdminApi.ADMIN;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.not;
@@ -9,6 +10,10 @@ import static org.hamcrest.Matchers.nullValue;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.tessera.adapters.Archives;
+import io.tessera.adapters.BlobSweeper;
+import io.tessera.store.BlobStore;
+import jakarta.inject.Inject;
+import java.time.Instant;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -78,5 +83,27 @@ class AdminApiTest {
         given().auth().oauth2(a[1]).delete("/v1/admin/adapters/research-lora").then().statusCode(204);
         given().auth().oauth2(a[1]).get("/v1/admin/adapters/research-lora").then().statusCode(404)
                 .body("error.message", equalTo("adapter 'research-lora' not found")).body("error.param", nullValue());
+    }
+
+    @Inject
+    BlobSweeper sweeper;
+    @Inject
+    BlobStore blobs;
+
+    @Test
+    void sweeperDeletesBlobsOfDeletedAdapters() throws IOException {
+        String[] a = AdminApi.newTenant("sweep");
+        Map<String, Object> files = Archives.filesOf(AdminApi.SEED.resolve("legal-prompt"));
+        files.put("README.md", a[0].getBytes(StandardCharsets.UTF_8));   // bytes of its own: a blob no one else has
+        AdminApi.upload(a[1], null, "legal-prompt", Archives.zip(files), "p.zip", null).then().statusCode(201);
+        String sha = given().auth().oauth2(a[1]).get("/v1/admin/adapters/legal-prompt").then().extract().path("versions[0].sha256");
+        assertThat(blobs.exists(sha)).isTrue();
+        sweeper.sweep(Instant.now().plusSeconds(1));
+        assertThat(blobs.exists(sha)).as("still referenced").isTrue();
+        given().auth().oauth2(a[1]).delete("/v1/admin/adapters/legal-prompt").then().statusCode(204);
+        sweeper.sweep(Instant.now().minusSeconds(3600));
+        assertThat(blobs.exists(sha)).as("inside the grace period").isTrue();
+        sweeper.sweep(Instant.now().plusSeconds(1));
+        assertThat(blobs.exists(sha)).isFalse();
     }
 }
