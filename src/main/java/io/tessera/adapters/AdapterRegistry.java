@@ -72,7 +72,7 @@ public class AdapterRegistry {
         Path work = Files.createDirectories(Path.of(config.workDir())).resolve("upload-" + System.nanoTime());
         try {
             Path root = Files.createDirectories(work.resolve("unpacked"));
-            new ArchiveExtractor(limits()).extract(archive, root);
+            new ArchiveExtractor(limits(config)).extract(archive, root);
             AdapterInspector.Inspected in = new AdapterInspector(base.model()).inspect(root, AdapterInspector.adapterDir(root));
             String sha = sha256(archive);
             boolean blobExisted = blobs.exists(sha);
@@ -228,7 +228,7 @@ public class AdapterRegistry {
                 "adapter '" + name + "' not found"));
     }
 
-    private ArchiveExtractor.Limits limits() {
+    static ArchiveExtractor.Limits limits(RegistryConfig config) {
         return new ArchiveExtractor.Limits(config.maxArchiveEntries(), config.maxUnpackedBytes(), config.maxCompressionRatio());
     }
 
