@@ -89,8 +89,7 @@ public class AdapterRegistry {
             if (activate) {
                 host.put(sha, in.adapter());   // prefetch: every replica is about to ask for it
             }
-            events.publish(new AdapterChanged(tenantId, name));
-            return view;
+            return announce(view);
         } finally {
             deleteTree(work);
         }
@@ -149,21 +148,17 @@ public class AdapterRegistry {
         });
     }
 
-    /** A committed change and the tenant it belongs to, for the event. */
-    private record Change(AdapterView view, long tenantId) {
-    }
-
     public AdapterView activate(Caller caller, String tenantName, String name, int version) {
-        Change change = Db.tx(() -> {
+        AdapterView view = Db.tx(() -> {
             RegisteredAdapter a = adapter(caller, tenantName, name);
             AdapterVersion v = AdapterVersion.of(a, version).orElseThrow(() -> new RegistryException(NOT_FOUND,
                     "adapter " + name + " has no version " + version));
             a.activeVersion = version;
             a.updatedAt = Instant.now();
             AuditEntry.record(caller.actor(), a.tenant.id, "activate", name + "@" + version, null);
-            return new Change(AdapterViews.view(a, v), a.tenant.id);
+            return AdapterViews.view(a, v);
         });
-        return announce(change);
+        return announce(view);
     }
 
     /** Pinning holds memory every tenant shares, so only the operator may do it. */
@@ -171,32 +166,32 @@ public class AdapterRegistry {
         if (!caller.isAdmin()) {
             throw new RegistryException(FORBIDDEN, "pinning adapters needs the admin key");
         }
-        Change change = Db.tx(() -> {
+        AdapterView view = Db.tx(() -> {
             RegisteredAdapter a = adapter(caller, tenantName, name);
             a.pinned = pinned;
             a.updatedAt = Instant.now();
             AuditEntry.record(caller.actor(), a.tenant.id, pinned ? "pin" : "unpin", name, null);
-            return new Change(AdapterViews.view(a, activeOf(a)), a.tenant.id);
+            return AdapterViews.view(a, activeOf(a));
         });
-        return announce(change);
+        return announce(view);
     }
 
     /** Removes the adapter and all its versions; the blobs go with the next sweep once nothing references them. */
     public void delete(Caller caller, String tenantName, String name) {
-        long tenantId = Db.tx(() -> {
+        String tenant = Db.tx(() -> {
             RegisteredAdapter a = adapter(caller, tenantName, name);
             AuditEntry.record(caller.actor(), a.tenant.id, "delete", name,
                     "versions=" + AdapterVersion.count("adapter", a));
             AdapterVersion.delete("adapter", a);
             a.delete();
-            return a.tenant.id;
+            return a.tenant.name;
         });
-        events.publish(new AdapterChanged(tenantId, name));
+        events.publish(new AdapterChanged(tenant, name));
     }
 
-    private AdapterView announce(Change change) {
-        events.publish(new AdapterChanged(change.tenantId(), change.view().name()));
-        return change.view();
+    private AdapterView announce(AdapterView view) {
+        events.publish(new AdapterChanged(view.tenant(), view.name()));
+        return view;
     }
 
     private static AdapterVersion activeOf(RegisteredAdapter a) {

@@ -32,8 +32,8 @@ public class AdapterResidency implements AdapterResolver.Listener {
     }
 
     @Override
-    public void changed(long tenantId, String name, Optional<Resolved> now) {
-        String key = tenantId + "/" + name;
+    public void changed(String tenant, String name, Optional<Resolved> now) {
+        String key = tenant + "/" + name;
         String before = now.filter(Resolved::pinned).isPresent() ? pinned.put(key, now.get().sha256()) : pinned.remove(key);
         if (before != null && now.map(r -> !r.pinned() || !r.sha256().equals(before)).orElse(true)) {
             host.pin(before, false);

@@ -25,7 +25,7 @@ public class AdapterResolver {
      *
      * @param virtualTokens prompt-tuning tokens (0 for other kinds)
      */
-    public record Resolved(long tenantId, String name, int version, String sha256, String kind, int virtualTokens,
+    public record Resolved(String tenant, String name, int version, String sha256, String kind, int virtualTokens,
                            boolean pinned) {
         /** The engine's key: one immutable (adapter, version). Identical bytes are the identical adapter. */
         public String engineKey() {
@@ -35,7 +35,7 @@ public class AdapterResolver {
 
     /** Told of every change to an adapter, with what is active now, to prefetch it or let the old version go. */
     public interface Listener {
-        void changed(long tenantId, String name, Optional<Resolved> now);
+        void changed(String tenant, String name, Optional<Resolved> now);
     }
 
     private record Entry(Optional<Resolved> value, long at) {
@@ -53,20 +53,20 @@ public class AdapterResolver {
         return t;
     });
 
-    private static String key(long tenantId, String name) {
-        return tenantId + "/" + name;
+    private static String key(String tenant, String name) {
+        return tenant + "/" + name;
     }
 
     /** The active version of {@code name} for the tenant; empty when there is none (or it belongs to another tenant). */
-    public Optional<Resolved> resolve(long tenantId, String name) {
-        String key = key(tenantId, name);
+    public Optional<Resolved> resolve(String tenant, String name) {
+        String key = key(tenant, name);
         Entry e = cache.get(key);
         long now = System.nanoTime();
         if (e != null && now - e.at < config.resolveTtl().toNanos()) {
             return e.value;
         }
         try {
-            Optional<Resolved> fresh = Db.tx(() -> read(tenantId, name));
+            Optional<Resolved> fresh = Db.tx(() -> read(tenant, name));
             cache.put(key, new Entry(fresh, now));
             return fresh;
         } catch (RegistryException ex) {
@@ -78,30 +78,31 @@ public class AdapterResolver {
     }
 
     /** The tenant's adapters that have an active version. */
-    public List<Resolved> list(long tenantId) {
-        return Db.tx(() -> RegisteredAdapter.<RegisteredAdapter>list("tenant.id = ?1 and activeVersion is not null order by name", tenantId)
+    public List<Resolved> list(String tenant) {
+        return Db.tx(() -> RegisteredAdapter.<RegisteredAdapter>list("tenant.name = ?1 and activeVersion is not null order by name", tenant)
                 .stream().map(a -> read(a)).flatMap(Optional::stream).toList());
     }
 
-    private static Optional<Resolved> read(long tenantId, String name) {
-        return RegisteredAdapter.byName(tenantId, name).flatMap(AdapterResolver::read);
+    private static Optional<Resolved> read(String tenant, String name) {
+        return RegisteredAdapter.<RegisteredAdapter>find("tenant.name = ?1 and name = ?2", tenant, name).firstResultOptional()
+                .flatMap(AdapterResolver::read);
     }
 
     private static Optional<Resolved> read(RegisteredAdapter a) {
         if (a.activeVersion == null) {
             return Optional.empty();
         }
-        return AdapterVersion.of(a, a.activeVersion).map(v -> new Resolved(a.tenant.id, a.name, v.version, v.blobSha256,
+        return AdapterVersion.of(a, a.activeVersion).map(v -> new Resolved(a.tenant.name, a.name, v.version, v.blobSha256,
                 a.kind, "PROMPT_TUNING".equals(a.kind) && v.rank != null ? v.rank : 0, a.pinned));
     }
 
     /** A change here or on another replica: forget, then look again and prefetch what is active now. */
     void onChange(@Observes AdapterChanged change) {
-        cache.remove(key(change.tenantId(), change.name()));
+        cache.remove(key(change.tenant(), change.name()));
         background.execute(() -> {
             try {
-                Optional<Resolved> now = resolve(change.tenantId(), change.name());
-                listeners.forEach(l -> l.changed(change.tenantId(), change.name(), now));
+                Optional<Resolved> now = resolve(change.tenant(), change.name());
+                listeners.forEach(l -> l.changed(change.tenant(), change.name(), now));
             } catch (RuntimeException ex) {
                 Log.warnf("prefetch of %s skipped: %s", change.name(), ex.getMessage());
             }

@@ -27,7 +27,7 @@ public class AdapterEvents {
     private static final String ORIGIN = UUID.randomUUID().toString();
 
     /** The wire form: the origin lets a replica skip its own messages (it fired them already). */
-    record Message(String origin, long tenantId, String name) {
+    record Message(String origin, String tenant, String name) {
     }
 
     @Inject
@@ -60,7 +60,7 @@ public class AdapterEvents {
         try {
             Message m = JSON.readValue(payload, Message.class);
             if (!m.origin().equals(ORIGIN)) {
-                local.fire(new AdapterChanged(m.tenantId(), m.name()));
+                local.fire(new AdapterChanged(m.tenant(), m.name()));
             }
         } catch (JsonProcessingException | RuntimeException ex) {
             Log.warnf("ignoring a bad message on %s: %s", CHANNEL, ex.getMessage());
@@ -74,7 +74,7 @@ public class AdapterEvents {
             return;
         }
         try {
-            String payload = JSON.writeValueAsString(new Message(ORIGIN, change.tenantId(), change.name()));
+            String payload = JSON.writeValueAsString(new Message(ORIGIN, change.tenant(), change.name()));
             datasource.get().pubsub(String.class).publish(CHANNEL, payload).await().atMost(redis.timeout());
         } catch (JsonProcessingException | RuntimeException ex) {
             Log.warnf("Redis unavailable: other replicas learn of the change to %s when their cache expires (%s)",
