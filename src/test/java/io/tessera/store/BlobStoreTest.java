@@ -3,13 +3,11 @@ package io.tessera.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.robothy.s3.rest.LocalS3;
-import com.robothy.s3.rest.bootstrap.LocalS3Mode;
+import io.tessera.testing.S3Server;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -18,20 +16,19 @@ import org.junit.jupiter.api.io.TempDir;
 /** The same contract for both stores; S3 against an in-process S3-compatible server. */
 class BlobStoreTest {
     private static final String SHA = "ab" + "0".repeat(62);
-    private static LocalS3 s3;
+    private static S3Server s3;
 
     @TempDir
     Path tmp;
 
     @BeforeAll
-    static void startS3() {
-        s3 = LocalS3.builder().port(-1).mode(LocalS3Mode.IN_MEMORY).build();
-        s3.start();
+    static void startS3() throws IOException {
+        s3 = new S3Server();
     }
 
     @AfterAll
     static void stopS3() {
-        s3.shutdown();
+        s3.close();
     }
 
     @Test
@@ -43,36 +40,7 @@ class BlobStoreTest {
 
     @Test
     void s3() throws IOException {
-        S3BlobStore store = BlobStoreProducer.s3(new StoreConfig.S3() {
-            public Optional<String> endpoint() {
-                return Optional.of("http://127.0.0.1:" + s3.getPort());
-            }
-
-            public Optional<String> bucket() {
-                return Optional.of("adapters");
-            }
-
-            public String region() {
-                return "us-east-1";
-            }
-
-            public boolean pathStyle() {
-                return true;
-            }
-
-            public Optional<String> prefix() {
-                return Optional.of("tessera");
-            }
-
-            public Optional<String> accessKeyId() {
-                return Optional.of("test");
-            }
-
-            public Optional<String> secretAccessKey() {
-                return Optional.of("test");
-            }
-        });
-        store.createBucketIfMissing();
+        S3BlobStore store = s3.store();
         contract(store);
     }
 

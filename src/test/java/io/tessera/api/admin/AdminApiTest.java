@@ -83,6 +83,14 @@ class AdminApiTest {
         given().auth().oauth2(a[1]).delete("/v1/admin/adapters/research-lora").then().statusCode(204);
         given().auth().oauth2(a[1]).get("/v1/admin/adapters/research-lora").then().statusCode(404)
                 .body("error.message", equalTo("adapter 'research-lora' not found")).body("error.param", nullValue());
+
+        // every change is in the audit log, and each tenant sees only its own
+        given().auth().oauth2(a[1]).get("/v1/admin/audit").then().statusCode(200)
+                .body("data.action", equalTo(java.util.List.of("delete", "unpin", "pin", "activate", "upload", "upload",
+                        "upload", "create-tenant")))
+                .body("data[1].actor", equalTo("admin")).body("data[0].actor", equalTo("tenant:" + a[0]));
+        given().auth().oauth2(b[1]).get("/v1/admin/audit").then().statusCode(200)
+                .body("data.action", equalTo(java.util.List.of("create-tenant")));
     }
 
     @Inject
