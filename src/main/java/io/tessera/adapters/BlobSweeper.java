@@ -14,7 +14,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Deletes blobs no adapter version references: those of deleted adapters, and those of uploads whose rows never
+ * Deletes blobs no adapter version references (and this replica's unpacked and in-memory copies of them): those of deleted adapters, and those of uploads whose rows never
  * committed. Blobs younger than the grace period are left alone, since their upload may still be committing.
  */
 @ApplicationScoped
@@ -23,6 +23,10 @@ public class BlobSweeper {
     RegistryConfig config;
     @Inject
     BlobStore blobs;
+    @Inject
+    AdapterFiles files;
+    @Inject
+    HostAdapterCache host;
 
     private ScheduledExecutorService timer;
 
@@ -54,6 +58,8 @@ public class BlobSweeper {
         for (BlobStore.Blob b : blobs.list()) {
             if (b.modified().isBefore(cutoff) && !Db.tx(() -> AdapterVersion.referenced(b.sha256()))) {
                 blobs.delete(b.sha256());
+                files.evict(b.sha256());
+                host.remove(b.sha256());
                 n++;
             }
         }

@@ -97,9 +97,4 @@ public class ApiKeys {
             throw e;
         }
     }
-
-    /** Forgets cached keys of a tenant that was removed or whose keys were revoked. */
-    public void forget(long tenantId) {
-        cache.values().removeIf(c -> tenantId == c.caller.tenantId());
-    }
 }

@@ -2,6 +2,8 @@ package io.tessera.store;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Path;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -21,7 +23,15 @@ public class BlobStoreProducer {
     BlobStore blobStore(StoreConfig config) {
         return switch (config.type()) {
             case FS -> new FileSystemBlobStore(Path.of(config.root()));
-            case S3 -> s3(config.s3());
+            case S3 -> {
+                S3BlobStore s3 = s3(config.s3());
+                try {
+                    s3.createBucketIfMissing();   // a fresh MinIO or test server has none; an existing bucket is left alone
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                yield s3;
+            }
         };
     }
 
