@@ -17,7 +17,7 @@ import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
 import org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream;
 
 /**
- * First start only (no tenant yet): creates the {@code demo} tenant and uploads the seed adapters for the resident
+ * First start only (no {@code demo} tenant yet): creates the {@code demo} tenant and uploads the seed adapters for the resident
  * base model (seed-dir/MODEL/NAME) through the normal upload path, so they are checked and stored like any other.
  */
 @ApplicationScoped
@@ -43,8 +43,7 @@ public class DemoSeeder {
 
     void seed(Path root) {
         try {
-            // a lambda, not Tenant::count: that reference names the inherited method, which Panache does not enhance
-            if (Db.tx(() -> Tenant.count()) > 0) {
+            if (Db.tx(() -> Tenant.byName(TENANT).isPresent())) {
                 return;
             }
             Tenants.IssuedKey key = tenants.create(Caller.ADMIN, TENANT, null, null);
