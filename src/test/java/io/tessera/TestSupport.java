@@ -1,0 +1,125 @@
+package io.tessera;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tessera.engine.Engine;
+import io.tessera.engine.EngineOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Stream;
+
+/** Paths, files and numeric helpers shared by the engine tests. */
+public final class TestSupport {
+    public static final Path FIXTURES = Path.of("testdata/fixtures");
+    public static final Path LLAMA_TINY = FIXTURES.resolve("models/llama-tiny");
+    public static final Path DEMO_LLAMA = Path.of("models/demo-llama");
+    public static final Path DEMO_MOGE = Path.of("models/demo-moge");
+    public static final Path SEED_ADAPTERS = Path.of("adapters-store/seed");
+    public static final Path DEMO_EVAL = Path.of("testdata/reference/demo-eval.json");
+    public static final ObjectMapper JSON = new ObjectMapper();
+
+    private TestSupport() {
+    }
+
+    /** An engine on the CPU (tests compare against float32 references); capacity 0 = the model default. */
+    public static Engine openCpu(Path modelDir, int maxSequences, int cacheCapacity) {
+        return Engine.open(new EngineOptions(modelDir, EngineOptions.Device.CPU, maxSequences, cacheCapacity));
+    }
+
+    /** Copies the files of a flat directory (model and adapter directories are flat). */
+    public static Path copyDir(Path from, Path to) {
+        try (Stream<Path> files = Files.list(from)) {
+            Files.createDirectories(to);
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.copy(f, to.resolve(f.getFileName()));
+            }
+            return to;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Rewrites top-level fields of a JSON config file (a null value removes the field). */
+    public static void editJson(Path file, java.util.function.Consumer<ObjectNode> edit) throws IOException {
+        ObjectNode root = (ObjectNode) JSON.readTree(file.toFile());
+        edit.accept(root);
+        Files.writeString(file, JSON.writeValueAsString(root));
+    }
+
+    /** A safetensors file split into its JSON header and its data section, to corrupt one of them. */
+    public record RawSafetensors(ObjectNode header, byte[] data) {
+        public static RawSafetensors read(Path file) throws IOException {
+            byte[] all = Files.readAllBytes(file);
+            int n = (int) ByteBuffer.wrap(all, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            ObjectNode header = (ObjectNode) JSON.readTree(new String(all, 8, n, StandardCharsets.UTF_8));
+            return new RawSafetensors(header, Arrays.copyOfRange(all, 8 + n, all.length));
+        }
+
+        public ObjectNode tensor(String name) {
+            return (ObjectNode) header.get(name);
+        }
+
+        public void write(Path file) throws IOException {
+            writeSafetensors(file, JSON.writeValueAsString(header), data);
+        }
+    }
+
+    /** The file layout: u64 little-endian header length, the header, the data. */
+    public static void writeSafetensors(Path file, String header, byte[] data) throws IOException {
+        writeSafetensors(file, header.getBytes(StandardCharsets.UTF_8), data);
+    }
+
+    public static void writeSafetensors(Path file, byte[] header, byte[] data) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(8 + header.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(header.length).put(header).put(data);
+        Files.write(file, b.array());
+    }
+
+    /** Asserts an error message is one line naming the file and containing every fragment of the problem. */
+    public static void assertOneLine(Throwable e, Path file, String... problem) {
+        assertThat(e.getMessage()).doesNotContain("\n").contains(file.toString()).contains(problem);
+    }
+
+    public static int argmax(float[] a, int from, int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) {
+            if (a[from + i] > a[from + best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /** top1 - top2 of one row of logits. */
+    public static float margin(float[] a, int from, int n) {
+        float first = Float.NEGATIVE_INFINITY;
+        float second = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            float v = a[from + i];
+            if (v > first) {
+                second = first;
+                first = v;
+            } else if (v > second) {
+                second = v;
+            }
+        }
+        return first - second;
+    }
+
+    public static double maxAbsDiff(float[] a, float[] b) {
+        assertThat(a).hasSameSizeAs(b);
+        double m = 0;
+        for (int i = 0; i < a.length; i++) {
+            m = Math.max(m, Math.abs((double) a[i] - b[i]));
+        }
+        return m;
+    }
+}
