@@ -116,14 +116,15 @@ public final class SafetensorsFile implements AutoCloseable {
         list.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
         long expected = 0;
         for (TensorInfo t : list) {
+            // range first: a tensor moved past the data would otherwise be reported as a gap before it
+            if (t.end() > dataLen) {
+                throw fail(path, "tensor " + t.name() + " ends at " + t.end() + ", past the end of the data (" + dataLen + " bytes): truncated or out-of-range offsets");
+            }
             if (t.begin() < expected) {
                 throw fail(path, "tensor " + t.name() + " overlaps the previous tensor (offset " + t.begin() + " < " + expected + ")");
             }
             if (t.begin() > expected) {
                 throw fail(path, "gap before tensor " + t.name() + " (offset " + t.begin() + ", expected " + expected + ")");
-            }
-            if (t.end() > dataLen) {
-                throw fail(path, "tensor " + t.name() + " ends at " + t.end() + ", past the end of the data (" + dataLen + " bytes): truncated or out-of-range offsets");
             }
             expected = t.end();
         }
