@@ -13,7 +13,9 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.stream.Stream;
 
 /** Paths, files and numeric helpers shared by the engine tests. */
@@ -67,6 +69,44 @@ public final class TestSupport {
             return (ObjectNode) header.get(name);
         }
 
+        /** Tensor names in header order (without __metadata__). */
+        public List<String> names() {
+            List<String> names = new ArrayList<>();
+            header.fieldNames().forEachRemaining(n -> {
+                if (!n.equals("__metadata__")) {
+                    names.add(n);
+                }
+            });
+            return names;
+        }
+
+        public long begin(String name) {
+            return tensor(name).get("data_offsets").get(0).asLong();
+        }
+
+        public long end(String name) {
+            return tensor(name).get("data_offsets").get(1).asLong();
+        }
+
+        public void setOffsets(String name, long begin, long end) {
+            tensor(name).putArray("data_offsets").add(begin).add(end);
+        }
+
+        /** The file without one tensor: its bytes cut out and the later offsets moved down. */
+        public RawSafetensors without(String name) {
+            long b = begin(name);
+            long e = end(name);
+            ObjectNode h = header.deepCopy();
+            h.remove(name);
+            RawSafetensors out = new RawSafetensors(h, concat(Arrays.copyOfRange(data, 0, (int) b), Arrays.copyOfRange(data, (int) e, data.length)));
+            for (String n : out.names()) {
+                if (out.begin(n) >= e) {
+                    out.setOffsets(n, out.begin(n) - (e - b), out.end(n) - (e - b));
+                }
+            }
+            return out;
+        }
+
         public void write(Path file) throws IOException {
             writeSafetensors(file, JSON.writeValueAsString(header), data);
         }
@@ -81,6 +121,12 @@ public final class TestSupport {
         ByteBuffer b = ByteBuffer.allocate(8 + header.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
         b.putLong(header.length).put(header).put(data);
         Files.write(file, b.array());
+    }
+
+    public static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     /** Asserts an error message is one line naming the file and containing every fragment of the problem. */
