@@ -72,10 +72,7 @@ class ReferenceForwardTest {
             }
             List<float[]> logits = engine.step(step);
             for (int i = 0; i < seqs.size(); i++) {
-                float[] prev = out.get(i);
-                float[] next = Arrays.copyOf(prev, prev.length + logits.get(i).length);
-                System.arraycopy(logits.get(i), 0, next, prev.length, logits.get(i).length);
-                out.set(i, next);
+                out.set(i, append(out.get(i), logits.get(i)));
             }
             from += chunk;
         }
@@ -83,14 +80,25 @@ class ReferenceForwardTest {
         return out;
     }
 
+    private static float[] append(float[] a, float[] b) {
+        float[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     private static void assertMatchesReference(TinyModel model, float[] got, int[] tokens, AttentionPolicy policy) {
+        assertMatchesReference(model, got, tokens, policy, 0);
+    }
+
+    /** got: the engine's logits of positions from..n-1. */
+    private static void assertMatchesReference(TinyModel model, float[] got, int[] tokens, AttentionPolicy policy, int from) {
         double[] want = model.logits(tokens, policy);
-        assertThat(got).hasSize(want.length);
+        assertThat(got).hasSize(want.length - from * TinyModel.VOCAB);
         double max = 0;
-        for (int i = 0; i < want.length; i++) {
-            max = Math.max(max, Math.abs(got[i] - want[i]));
+        for (int i = 0; i < got.length; i++) {
+            max = Math.max(max, Math.abs(got[i] - want[from * TinyModel.VOCAB + i]));
         }
-        assertThat(max).as("max |engine - reference| over %d positions", tokens.length).isLessThanOrEqualTo(TOLERANCE);
+        assertThat(max).as("max |engine - reference| over positions %d..%d", from, tokens.length - 1).isLessThanOrEqualTo(TOLERANCE);
     }
 
     @Test
@@ -118,6 +126,33 @@ class ReferenceForwardTest {
         assertMatchesReference(llama, got.get(0), a, AttentionPolicy.FULL);
         assertMatchesReference(llama, got.get(1), b, lambda);
         assertMatchesReference(llama, got.get(2), c, lambda);
+    }
+
+    @Test
+    void releasingASequenceMidwayKeepsTheOthersCaches() {
+        // releasing slot 0 moves the highest slot's cache into it; both survivors must carry on unchanged
+        LmInfinite lambda = new LmInfinite(2, 4, 4);
+        List<AttentionPolicy> policies = List.of(AttentionPolicy.FULL, AttentionPolicy.FULL, lambda);
+        List<int[]> tokens = List.of(tokens(12, 15), tokens(12, 16), tokens(12, 17));
+        List<Sequence> seqs = new ArrayList<>();
+        List<StepInput> prefill = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            seqs.add(llamaEngine.open(policies.get(i), null));
+            prefill.add(new StepInput(seqs.get(i), Arrays.copyOf(tokens.get(i), 8), true));
+        }
+        llamaEngine.step(prefill);
+        llamaEngine.release(seqs.get(0));
+        float[][] got = {null, new float[0], new float[0]};
+        for (int t = 8; t < 12; t++) {
+            List<float[]> logits = llamaEngine.step(List.of(StepInput.next(seqs.get(1), tokens.get(1)[t]),
+                    StepInput.next(seqs.get(2), tokens.get(2)[t])));
+            got[1] = append(got[1], logits.get(0));
+            got[2] = append(got[2], logits.get(1));
+        }
+        llamaEngine.release(seqs.get(1));
+        llamaEngine.release(seqs.get(2));
+        assertMatchesReference(llama, got[1], tokens.get(1), policies.get(1), 8);
+        assertMatchesReference(llama, got[2], tokens.get(2), policies.get(2), 8);
     }
 
     /** A random decoder written as a HF checkpoint, and the plain float64 forward pass of it. */
