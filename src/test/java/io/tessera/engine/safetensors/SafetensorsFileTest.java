@@ -133,6 +133,21 @@ class SafetensorsFileTest {
     }
 
     @Test
+    void headerPaddedWithSpacesIsAccepted() throws IOException {
+        // the reference writer pads the header with spaces so the data starts 8-byte aligned
+        Path f = write("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}   ", new byte[] {0, 0, (byte) 0x80, 0x3F});
+        try (SafetensorsFile st = SafetensorsFile.open(f)) {
+            assertThat(st.readFloats("a")).containsExactly(1f);
+        }
+    }
+
+    @Test
+    void junkAfterTheHeaderObjectIsRefused() throws IOException {
+        Path f = write("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}} {}", new byte[8]);
+        assertRefused(f, "header is not valid JSON");
+    }
+
+    @Test
     void shapeTimesDtypeOverflowIsRefused() throws IOException {
         // 2^62 * 4 elements * 4 bytes wraps a long to 0, which would match the empty data_offsets
         Path f = write("{\"a\":{\"dtype\":\"F32\",\"shape\":[4611686018427387904,4],\"data_offsets\":[0,0]}}", new byte[0]);
