@@ -16,16 +16,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
-/** Paths, files and numeric helpers shared by the engine tests. */
+/** Paths, engines and file helpers shared by the engine tests. */
 public final class TestSupport {
     public static final Path FIXTURES = Path.of("testdata/fixtures");
     public static final Path LLAMA_TINY = FIXTURES.resolve("models/llama-tiny");
     public static final Path DEMO_LLAMA = Path.of("models/demo-llama");
-    public static final Path DEMO_MOGE = Path.of("models/demo-moge");
     public static final Path SEED_ADAPTERS = Path.of("adapters-store/seed");
-    public static final Path DEMO_EVAL = Path.of("testdata/reference/demo-eval.json");
     public static final ObjectMapper JSON = new ObjectMapper();
 
     private TestSupport() {
@@ -49,8 +48,8 @@ public final class TestSupport {
         }
     }
 
-    /** Rewrites top-level fields of a JSON config file (a null value removes the field). */
-    public static void editJson(Path file, java.util.function.Consumer<ObjectNode> edit) throws IOException {
+    /** Edits a JSON config file in place. */
+    public static void editJson(Path file, Consumer<ObjectNode> edit) throws IOException {
         ObjectNode root = (ObjectNode) JSON.readTree(file.toFile());
         edit.accept(root);
         Files.writeString(file, JSON.writeValueAsString(root));
@@ -132,40 +131,5 @@ public final class TestSupport {
     /** Asserts an error message is one line naming the file and containing every fragment of the problem. */
     public static void assertOneLine(Throwable e, Path file, String... problem) {
         assertThat(e.getMessage()).doesNotContain("\n").contains(file.toString()).contains(problem);
-    }
-
-    public static int argmax(float[] a, int from, int n) {
-        int best = 0;
-        for (int i = 1; i < n; i++) {
-            if (a[from + i] > a[from + best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
-    /** top1 - top2 of one row of logits. */
-    public static float margin(float[] a, int from, int n) {
-        float first = Float.NEGATIVE_INFINITY;
-        float second = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            float v = a[from + i];
-            if (v > first) {
-                second = first;
-                first = v;
-            } else if (v > second) {
-                second = v;
-            }
-        }
-        return first - second;
-    }
-
-    public static double maxAbsDiff(float[] a, float[] b) {
-        assertThat(a).hasSameSizeAs(b);
-        double m = 0;
-        for (int i = 0; i < a.length; i++) {
-            m = Math.max(m, Math.abs((double) a[i] - b[i]));
-        }
-        return m;
     }
 }

@@ -1,10 +1,7 @@
 package io.tessera.cli;
 
-import static io.tessera.TestSupport.DEMO_EVAL;
 import static io.tessera.TestSupport.JSON;
 import static io.tessera.TestSupport.SEED_ADAPTERS;
-import static io.tessera.TestSupport.argmax;
-import static io.tessera.TestSupport.margin;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -38,6 +35,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * adapters, the LM-Infinite length table, and greedy continuations. One engine per model, adapters installed once.
  */
 class DemoEvalTest {
+    private static final Path DEMO_EVAL = Path.of("testdata/reference/demo-eval.json");
     private static final JsonNode EVAL = readEval();
     private static final int CHUNK = 256;
     private static final double GREEDY_MARGIN = 1e-3;
@@ -116,9 +114,9 @@ class DemoEvalTest {
         int compared = 0;
         try {
             float[] logits = engine.step(List.of(StepInput.next(s, VerifyFixtures.ints(entry.get("input_ids"))))).get(0);
-            while (compared < want.length && margin(logits, 0, vocab) >= GREEDY_MARGIN) {
+            while (compared < want.length && margin(logits) >= GREEDY_MARGIN) {
                 // below the margin a near tie may legitimately go the other way from here on
-                int next = argmax(logits, 0, vocab);
+                int next = VerifyFixtures.argmax(logits, 0, vocab);
                 assertThat(next).as("new token %d", compared).isEqualTo(want[compared]);
                 compared++;
                 logits = engine.step(List.of(StepInput.next(s, next))).get(0);
@@ -129,6 +127,21 @@ class DemoEvalTest {
         if (entry.get("min_margin").asDouble() >= 2 * GREEDY_MARGIN) {
             assertThat(compared).as("tokens compared (no near tie in the reference)").isEqualTo(want.length);
         }
+    }
+
+    /** top1 - top2 of one position's logits. */
+    private static float margin(float[] logits) {
+        float first = Float.NEGATIVE_INFINITY;
+        float second = Float.NEGATIVE_INFINITY;
+        for (float v : logits) {
+            if (v > first) {
+                second = first;
+                first = v;
+            } else if (v > second) {
+                second = v;
+            }
+        }
+        return first - second;
     }
 
     private static Engine engine(JsonNode row) {

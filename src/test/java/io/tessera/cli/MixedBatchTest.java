@@ -2,7 +2,6 @@ package io.tessera.cli;
 
 import static io.tessera.TestSupport.DEMO_LLAMA;
 import static io.tessera.TestSupport.SEED_ADAPTERS;
-import static io.tessera.TestSupport.maxAbsDiff;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tessera.TestSupport;
@@ -60,6 +59,15 @@ class MixedBatchTest {
     @AfterAll
     static void close() {
         engine.close();
+    }
+
+    private static double maxAbsDiff(float[] a, float[] b) {
+        assertThat(a).hasSameSizeAs(b);
+        double m = 0;
+        for (int i = 0; i < a.length; i++) {
+            m = Math.max(m, Math.abs((double) a[i] - b[i]));
+        }
+        return m;
     }
 
     /** One row: its adapter and its prompt (a prefix of one text, so base logits exist for every position). */
