@@ -1,0 +1,21 @@
+package io.tessera.scheduler;
+
+/**
+ * Limits of the engine loop.
+ *
+ * @param maxRunning       sequences decoding or prefilling at once (at most the engine's KV slots)
+ * @param maxTokensPerStep tokens fed to one engine step, all sequences together; bounds a step's time
+ * @param prefillChunk     prompt tokens one sequence feeds per step
+ * @param maxQueued        requests waiting for a place (and being tokenized); more are refused
+ */
+public record SchedulerOptions(int maxRunning, int maxTokensPerStep, int prefillChunk, int maxQueued) {
+    public SchedulerOptions {
+        if (maxRunning < 1 || prefillChunk < 1 || maxQueued < 1) {
+            throw new IllegalArgumentException("max-running, prefill-chunk and max-queued must be >= 1");
+        }
+        if (maxTokensPerStep < maxRunning) {
+            // every running sequence's decode token must fit in one step
+            throw new IllegalArgumentException("max-tokens-per-step (" + maxTokensPerStep + ") must be >= max-running (" + maxRunning + ")");
+        }
+    }
+}
