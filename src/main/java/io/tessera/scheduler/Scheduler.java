@@ -169,6 +169,13 @@ public final class Scheduler implements AutoCloseable {
         accepting = false;
     }
 
+    /** Takes requests again after {@link #drain()}. */
+    public void resume() {
+        if (!closed) {
+            accepting = true;
+        }
+    }
+
     public boolean accepting() {
         return accepting;
     }
