@@ -3,7 +3,6 @@ package io.tessera.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smallrye.mutiny.Multi;
-import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.tessera.scheduler.Generation;
 import io.tessera.scheduler.GenerationListener.Finished;
 import java.io.UncheckedIOException;
@@ -14,11 +13,14 @@ import org.jboss.resteasy.reactive.RestMulti;
 
 /**
  * Writes a request's events as the HTTP body: one JSON document, or server-sent events ending in
- * {@code data: [DONE]}. Events are formatted on a worker thread, never on the engine thread. Until the first byte
- * is written a failure still becomes a proper error response; after it, an error event ends the stream.
+ * {@code data: [DONE]}. Events are formatted on the scheduler's delivery thread, never on the engine thread. Until
+ * the first byte is written a failure still becomes a proper error response; after it, an error event ends the
+ * stream.
  */
 final class EventBody {
     private static final String DONE = "data: [DONE]\n\n";
+    /** Items a stream may have in flight to the socket, so a burst is written without a round trip per token. */
+    private static final int DEMAND = 64;
 
     /** One endpoint's JSON layout. One instance per request, so it may carry state from chunk to chunk. */
     interface Format {
@@ -37,18 +39,17 @@ final class EventBody {
                                    ObjectMapper json) {
         if (!stream) {
             Multi<String> body = events.collect().asList()
-                    .emitOn(Infrastructure.getDefaultWorkerPool())
                     .map(all -> json(json, whole(all, format)))
                     .toMulti();
             return RestMulti.fromMultiData(body).header("Content-Type", "application/json").build();
         }
         AtomicBoolean started = new AtomicBoolean();
         Multi<String> frames = events
-                .emitOn(Infrastructure.getDefaultWorkerPool())
                 .onItem().transformToIterable(e -> frames(e, format, includeUsage, json))
                 .onItem().invoke(() -> started.set(true))
                 .onFailure(e -> started.get()).recoverWithItem(e -> data(json, ErrorMapper.body(e)));
         return RestMulti.fromMultiData(frames)
+                .withDemand(DEMAND)
                 .header("Content-Type", "text/event-stream")
                 .header("Cache-Control", "no-cache")
                 .build();

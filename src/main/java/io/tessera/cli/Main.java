@@ -19,6 +19,8 @@ public final class Main {
               bench decode --model DIR --batch B --steps N
               bench adapters --model DIR --batch 32 --adapters 16 --rank 16 --steps N
               bench long-context --model DIR --contexts 1024,8192,32768
+              bench serve [--url http://127.0.0.1:8080] [--concurrency 64] [--requests 256] [--max-tokens 64]
+                          [--model NAME] [--model-dir models/demo-llama] [--engine-threads N]
               serve
             """;
 

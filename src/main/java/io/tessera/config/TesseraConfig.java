@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /** The service's settings ({@code tessera.*}); turned into plain records before they reach the engine. */
 @ConfigMapping(prefix = "tessera")
@@ -20,6 +21,9 @@ public interface TesseraConfig {
     /** cpu, gpu or auto. */
     @WithDefault("auto")
     String device();
+
+    /** PyTorch intra-op threads; default all cores but one, which is left to HTTP. */
+    OptionalInt engineThreads();
 
     Scheduler scheduler();
 
@@ -37,12 +41,16 @@ public interface TesseraConfig {
         int maxTokensPerStep();
 
         /** Prompt tokens one sequence feeds per step. */
-        @WithDefault("128")
+        @WithDefault("32")
         int prefillChunk();
 
         /** Requests waiting for a place; more get 429. */
         @WithDefault("256")
         int maxQueued();
+
+        /** While sequences decode, new ones join at most every this many steps (prompts share the padded step). */
+        @WithDefault("8")
+        int joinInterval();
 
         /** Retry-After sent with 429. */
         @WithDefault("1s")
@@ -75,7 +83,7 @@ public interface TesseraConfig {
 
     default SchedulerOptions schedulerOptions() {
         Scheduler s = scheduler();
-        return new SchedulerOptions(s.maxRunning(), s.maxTokensPerStep(), s.prefillChunk(), s.maxQueued());
+        return new SchedulerOptions(s.maxRunning(), s.maxTokensPerStep(), s.prefillChunk(), s.maxQueued(), s.joinInterval());
     }
 
     default Path adaptersDir() {

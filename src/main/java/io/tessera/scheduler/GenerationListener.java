@@ -1,8 +1,8 @@
 package io.tessera.scheduler;
 
 /**
- * Receives one request's output. Called on the engine thread: implementations hand the work off and return.
- * Exactly one of {@link #onFinish} and {@link #onError} ends the stream (neither after a cancel).
+ * Receives one request's output, in order, on the scheduler's delivery thread (shared by all requests: do not
+ * block it). Exactly one of {@link #onFinish} and {@link #onError} ends the stream (neither after a cancel).
  */
 public interface GenerationListener {
 

@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -19,7 +21,8 @@ import java.util.concurrent.locks.LockSupport;
  * The engine loop: continuous batching over one engine. Sequences join and leave between steps; prompts are fed in
  * chunks next to running decodes ({@link StepPlanner}); waiting requests are admitted tenants taking turns
  * ({@link FairQueue}); a request whose adapter is loading holds a place while others run. Only the loop's thread
- * touches the engine; other threads submit, cancel and read counters.
+ * touches the engine; other threads submit, cancel and read counters. Listeners are called on one delivery thread,
+ * in order per request, a whole step's output handed over at once: the loop never waits on a client.
  */
 public final class Scheduler implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Scheduler.class.getName());
@@ -34,13 +37,22 @@ public final class Scheduler implements AutoCloseable {
     /** Queue places held: requests waiting, and requests being tokenized that will wait. */
     private final AtomicInteger places = new AtomicInteger();
     private final Thread thread;
+    private final ExecutorService delivery = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "tessera-deliver");
+        t.setDaemon(true);
+        return t;
+    });
 
     // engine thread only
     private final List<Job> running = new ArrayList<>();
     /** Opened when their adapter arrived (possibly during a step); they join the batch at the next step. */
     private final List<Job> joined = new ArrayList<>();
+    /** Listener calls of this iteration, handed to the delivery thread together. */
+    private List<Runnable> outbox = new ArrayList<>();
     private int loading;
     private long turn;
+    /** The step at which new sequences last joined. */
+    private long joinedAt;
 
     private volatile boolean accepting = true;
     private volatile boolean closed;
@@ -229,6 +241,7 @@ public final class Scheduler implements AutoCloseable {
                 running.forEach(j -> j.fail(e));
                 running.clear();
             }
+            deliver();
         }
         UnavailableException stopped = new UnavailableException("the server stopped");
         running.forEach(j -> j.fail(stopped));
@@ -239,6 +252,16 @@ public final class Scheduler implements AutoCloseable {
         }
         running.clear();
         publish();
+        deliver();
+        delivery.shutdown();
+    }
+
+    private void deliver() {
+        if (!outbox.isEmpty()) {
+            List<Runnable> calls = outbox;
+            outbox = new ArrayList<>(calls.size());
+            delivery.execute(() -> calls.forEach(Runnable::run));
+        }
     }
 
     private void dropCancelled() {
@@ -258,6 +281,10 @@ public final class Scheduler implements AutoCloseable {
     }
 
     private void admit() {
+        if (!running.isEmpty() && turn - joinedAt < options.joinInterval()) {
+            return;
+        }
+        joinedAt = turn;
         while (running.size() + joined.size() + loading < options.maxRunning()) {
             Job job = waiting.poll();
             if (job == null) {
@@ -390,12 +417,7 @@ public final class Scheduler implements AutoCloseable {
             }
             lastToken = now;
             next = t.id();
-            try {
-                listener.onToken(t);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "listener failed; cancelling its request", e);
-                cancel();
-            }
+            notify(() -> listener.onToken(t));
             if (t.finish() == null) {
                 return false;
             }
@@ -422,12 +444,16 @@ public final class Scheduler implements AutoCloseable {
             }
         }
 
+        /** Queues a listener call for the delivery thread; a listener that fails cancels its request. */
         private void notify(Runnable call) {
-            try {
-                call.run();
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "listener failed", e);
-            }
+            outbox.add(() -> {
+                try {
+                    call.run();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "listener failed; cancelling its request", e);
+                    cancel();
+                }
+            });
         }
     }
 }

@@ -13,7 +13,7 @@ import java.util.Map;
  * <p>Every decoding sequence gets its one token first, so streams keep flowing whatever prompts arrive. The rest
  * of the step's token budget goes to prompts in chunks of at most {@code maxChunk}, tenants taking turns (the
  * first tenant served rotates with {@code turn}), so a long prompt neither stalls running streams nor starves
- * another tenant's prompt.
+ * another tenant's prompt. With nothing decoding there is no stream to stall, and a prompt takes the whole budget.
  */
 public final class StepPlanner {
 
@@ -50,14 +50,15 @@ public final class StepPlanner {
         }
         ArrayDeque<ArrayDeque<Integer>> turns = new ArrayDeque<>(order);
         boolean planned = budget < tokenBudget;
+        int limit = planned ? maxChunk : tokenBudget;
         while (budget > 0 && !turns.isEmpty()) {
             ArrayDeque<Integer> queue = turns.poll();
             int i = queue.poll();
             Entry e = entries.get(i);
-            int chunk = Math.min(Math.min(e.promptLeft(), maxChunk), budget - e.virtualTokens());
+            int chunk = Math.min(Math.min(e.promptLeft(), limit), budget - e.virtualTokens());
             if (chunk < 1 && !planned) {
                 // virtual tokens alone exceed the budget: let the step run over rather than never start the sequence
-                chunk = Math.min(e.promptLeft(), maxChunk);
+                chunk = Math.min(e.promptLeft(), limit);
             }
             if (chunk >= 1) {
                 tokens[i] = chunk;

@@ -4,6 +4,7 @@ import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.tessera.config.TesseraConfig;
+import io.tessera.scheduler.EngineThreads;
 import io.tessera.scheduler.ModelHost;
 import io.tessera.scheduler.Scheduler;
 import io.tessera.scheduler.UnavailableException;
@@ -48,6 +49,7 @@ public class ServingState {
     private void load() {
         try {
             long t = System.nanoTime();
+            EngineThreads.use(config.engineThreads().orElse(EngineThreads.serving()));
             ModelHost h = ModelHost.open(config.engineOptions(), config.adapters().budgetBytes());
             Scheduler s = new Scheduler(h, config.schedulerOptions(), metrics);
             s.start();
@@ -55,8 +57,8 @@ public class ServingState {
             host = h;
             scheduler = s;
             phase = Phase.READY;
-            LOG.infof("model %s loaded from %s in %d ms (%s, %d KV slots)", h.name(), config.model(),
-                    (System.nanoTime() - t) / 1_000_000, h.engine().device(), h.engine().maxSequences());
+            LOG.infof("model %s loaded from %s in %d ms (%s, %d KV slots, %d engine threads)", h.name(), config.model(),
+                    (System.nanoTime() - t) / 1_000_000, h.engine().device(), h.engine().maxSequences(), EngineThreads.current());
         } catch (RuntimeException | LinkageError e) {
             // a missing native library is a LinkageError: report it rather than stay "loading" for ever
             failure = e.getMessage();
