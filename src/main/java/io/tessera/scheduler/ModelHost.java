@@ -22,26 +22,37 @@ public final class ModelHost implements AutoCloseable {
     private final ExecutorService loader;
     private final AdapterTable adapters;
 
-    private ModelHost(Engine engine, TextTokenizer tokenizer, long adapterBudgetBytes) {
+    private ModelHost(Engine engine, TextTokenizer tokenizer, long adapterBudgetBytes, ExecutorService loader) {
         this.name = engine.files().dir().toAbsolutePath().normalize().getFileName().toString();
         this.engine = engine;
         this.tokenizer = tokenizer;
         this.settings = TokenizerSettings.load(engine.files().dir(), tokenizer);
         this.chatTemplate = settings.chatTemplate().isPresent() ? ChatTemplate.of(settings) : null;
-        this.loader = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "tessera-adapter-loader");
-            t.setDaemon(true);
-            return t;
-        });
+        this.loader = loader;
         this.adapters = new AdapterTable(engine, adapterBudgetBytes, loader);
     }
 
     public static ModelHost open(EngineOptions options, long adapterBudgetBytes) {
+        return open(options, adapterBudgetBytes, Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "tessera-adapter-loader");
+            t.setDaemon(true);
+            return t;
+        }));
+    }
+
+    /** @param loader reads and checks adapter files off the engine thread; the host shuts it down on close */
+    public static ModelHost open(EngineOptions options, long adapterBudgetBytes, ExecutorService loader) {
         Engine engine = Engine.open(options);
+        TextTokenizer tokenizer = null;
         try {
-            return new ModelHost(engine, TextTokenizer.load(options.modelDir()), adapterBudgetBytes);
+            tokenizer = TextTokenizer.load(options.modelDir());
+            return new ModelHost(engine, tokenizer, adapterBudgetBytes, loader);
         } catch (RuntimeException e) {
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
             engine.close();
+            loader.shutdownNow();
             throw e;
         }
     }
