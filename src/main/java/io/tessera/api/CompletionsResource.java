@@ -3,7 +3,6 @@ package io.tessera.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smallrye.common.annotation.Blocking;
-import io.tessera.engine.AttentionPolicy;
 import io.tessera.scheduler.InvalidRequestException;
 import io.tessera.scheduler.ModelHost;
 import jakarta.inject.Inject;

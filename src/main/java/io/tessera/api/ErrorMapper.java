@@ -2,10 +2,12 @@ package io.tessera.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import io.tessera.api.ErrorResponse.ErrorDetail;
 import io.tessera.config.TesseraConfig;
 import io.tessera.engine.CheckpointException;
 import io.tessera.engine.tokenizer.ChatTemplateException;
+import io.tessera.scheduler.ContextLengthException;
 import io.tessera.scheduler.InvalidRequestException;
 import io.tessera.scheduler.QueueFullException;
 import io.tessera.scheduler.UnavailableException;
@@ -33,7 +35,7 @@ public class ErrorMapper {
     private static final Map<Class<? extends Throwable>, Kind> KINDS = new LinkedHashMap<>();
 
     static {
-        KINDS.put(io.tessera.scheduler.ContextLengthException.class, new Kind(400, "invalid_request_error", "context_length_exceeded"));
+        KINDS.put(ContextLengthException.class, new Kind(400, "invalid_request_error", "context_length_exceeded"));
         KINDS.put(InvalidRequestException.class, new Kind(400, "invalid_request_error", null));
         KINDS.put(ChatTemplateException.class, new Kind(400, "invalid_request_error", "chat_template_error"));
         KINDS.put(JsonProcessingException.class, new Kind(400, "invalid_request_error", "invalid_json"));
@@ -52,7 +54,8 @@ public class ErrorMapper {
     @Inject
     TesseraConfig config;
 
-    @ServerExceptionMapper({Exception.class, JsonMappingException.class, com.fasterxml.jackson.databind.exc.MismatchedInputException.class})
+    // Jackson's exceptions are named as well: the built-in mapper for them would otherwise be the closer match
+    @ServerExceptionMapper({Exception.class, JsonMappingException.class, MismatchedInputException.class})
     public Response map(Exception e) {
         Throwable cause = unwrap(e);
         Kind kind = kind(cause);

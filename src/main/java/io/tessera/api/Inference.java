@@ -15,10 +15,12 @@ import io.tessera.service.ServingState;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.function.Function;
+import org.jboss.logging.Logger;
 
 /** The request path both endpoints share: resolve the model, hold a queue place, tokenize, submit, stream events. */
 @ApplicationScoped
 public class Inference {
+    private static final Logger LOG = Logger.getLogger(Inference.class);
     /** There are no tenants yet: everyone is this one. */
     static final String TENANT = "default";
 
@@ -68,10 +70,11 @@ public class Inference {
         Target target = resolve(host, f.model());
         try (Scheduler.Place place = scheduler.reserve()) {
             int[] prompt = tokenize.apply(host);
+            LOG.debugf("%s: %d prompt tokens for user %s", target.name(), prompt.length, f.user());
             SamplingParams params = prepared.params(prompt.length + target.virtualTokens(), attention, host.contextLimit());
             UnicastProcessor<Event> events = UnicastProcessor.create();
             Scheduler.Handle handle = place.submit(
-                    new GenerationRequest(TENANT, target.name(), target.adapter(), prompt, params, attention, f.user()),
+                    new GenerationRequest(TENANT, target.name(), target.adapter(), prompt, params, attention),
                     new GenerationListener() {
                         @Override
                         public void onToken(Generation.Token token) {

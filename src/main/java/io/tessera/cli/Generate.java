@@ -38,7 +38,7 @@ final class Generate {
             AttentionPolicy attention = AttentionPolicy.parse(a.get("attention", "full"), host.engine().config());
             CompletableFuture<GenerationListener.Finished> done = new CompletableFuture<>();
             try (Scheduler.Place place = scheduler.reserve()) {
-                place.submit(new GenerationRequest("cli", host.name(), adapter, prompt, params, attention, null), new GenerationListener() {
+                place.submit(new GenerationRequest("cli", host.name(), adapter, prompt, params, attention), new GenerationListener() {
                     @Override
                     public void onToken(Generation.Token token) {
                         out.print(token.text());

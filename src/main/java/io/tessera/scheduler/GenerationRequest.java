@@ -9,8 +9,7 @@ import io.tessera.engine.sampling.SamplingParams;
  *
  * @param model   the model name the client asked for (the base model's or the adapter's), for metrics
  * @param adapter null for the base model
- * @param user    the client's end-user id, only recorded
  */
 public record GenerationRequest(String tenant, String model, AdapterRef adapter, int[] prompt, SamplingParams params,
-                                AttentionPolicy attention, String user) {
+                                AttentionPolicy attention) {
 }

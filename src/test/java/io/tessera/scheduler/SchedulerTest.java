@@ -105,7 +105,7 @@ class SchedulerTest {
 
     private GenerationRequest request(int[] prompt, int maxTokens, AttentionPolicy attention, AdapterRef adapter) {
         SamplingParams params = SamplingParams.builder().temperature(0f).maxTokens(maxTokens).ignoreEos(true).build();
-        return new GenerationRequest("t", "llama-tiny", adapter, prompt, params, attention, null);
+        return new GenerationRequest("t", "llama-tiny", adapter, prompt, params, attention);
     }
 
     private Scheduler.Handle submit(GenerationRequest r, Collected c) {
