@@ -20,7 +20,7 @@ public final class Main {
               bench adapters --model DIR --batch 32 --adapters 16 --rank 16 --steps N
               bench long-context --model DIR --contexts 1024,8192,32768
               bench serve [--url http://127.0.0.1:8080] [--concurrency 64] [--requests 256] [--max-tokens 64]
-                          [--model NAME] [--model-dir models/demo-llama] [--engine-threads N]
+                          [--warmup 2C] [--model NAME] [--model-dir models/demo-llama] [--engine-threads N]
               serve
             """;
 
