@@ -52,8 +52,8 @@ public class ServingState {
             EngineThreads.use(config.engineThreads().orElse(EngineThreads.serving()));
             ModelHost h = ModelHost.open(config.engineOptions(), config.adapters().budgetBytes());
             Scheduler s = new Scheduler(h, config.schedulerOptions(), metrics);
-            s.start();
             metrics.bind(s);
+            s.start();
             host = h;
             scheduler = s;
             phase = Phase.READY;
