@@ -48,7 +48,7 @@ public interface TesseraConfig {
         @WithDefault("256")
         int maxQueued();
 
-        /** While sequences decode, new ones join at most every this many steps (prompts share the padded step). */
+        /** While sequences decode, new ones join every this many steps, or once this many can join together. */
         @WithDefault("8")
         int joinInterval();
 

@@ -280,8 +280,16 @@ public final class Scheduler implements AutoCloseable {
         });
     }
 
+    /**
+     * New sequences join when the batch is empty, when {@code joinInterval} steps have passed since the last join,
+     * or when at least {@code joinInterval} of them can join at once: then the step their prompts pad is shared
+     * widely enough to be worth it now.
+     */
     private void admit() {
-        if (!running.isEmpty() && turn - joinedAt < options.joinInterval()) {
+        int free = options.maxRunning() - (running.size() + joined.size() + loading);
+        boolean due = running.isEmpty() || turn - joinedAt >= options.joinInterval()
+                || Math.min(free, waiting.size()) >= options.joinInterval();
+        if (!due) {
             return;
         }
         joinedAt = turn;

@@ -7,9 +7,10 @@ package io.tessera.scheduler;
  * @param maxTokensPerStep tokens fed to one engine step, all sequences together; bounds a step's time
  * @param prefillChunk     prompt tokens one sequence feeds per step
  * @param maxQueued        requests waiting for a place (and being tokenized); more are refused
- * @param joinInterval     while sequences decode, new ones join at most every this many steps. A step with any
- *                         prompt in it pads every row to the prompt chunk's length, so prompts that arrive close
- *                         together should share one such step rather than each slow down a step of their own
+ * @param joinInterval     while sequences decode, new ones join every this many steps, or sooner once this many
+ *                         can join together. A step with any prompt in it pads every row to the prompt chunk's
+ *                         length, so prompts that arrive close together should share one such step rather than
+ *                         each slow down a step of their own
  */
 public record SchedulerOptions(int maxRunning, int maxTokensPerStep, int prefillChunk, int maxQueued, int joinInterval) {
     public SchedulerOptions {
