@@ -57,7 +57,10 @@ class StreamLifecycleApiTest extends ServiceTest {
     void aClientThatDisconnectsCancelsItsSequenceAndFreesItsSlot() throws Exception {
         try (Socket s = openStream(LONG_STREAM)) {
             untilFirstEvent(s);
-            assertThat(state.scheduler().running()).isEqualTo(1);
+            awaitRunning(1);
+            for (int i = 0; i < 100 && state.scheduler().kvBytesInUse() == 0; i++) {
+                Thread.sleep(10);   // published by the loop once per iteration
+            }
             assertThat(state.scheduler().kvBytesInUse()).isPositive();
         }
         awaitRunning(0);
