@@ -52,7 +52,7 @@ public class CompletionsResource {
         RequestReader.refuse(r.bestOf() != null && r.bestOf() != 1, "best_of", "only best_of: 1");
         RequestReader.refuse(r.logitBias() != null && !r.logitBias().isEmpty(), "logit_bias", "no logit bias");
         int logprobs = r.logprobs() == null ? -1 : r.logprobs();
-        if (logprobs > MAX_LOGPROBS) {
+        if (r.logprobs() != null && (logprobs < 0 || logprobs > MAX_LOGPROBS)) {
             throw new InvalidRequestException("logprobs", "logprobs must be in [0, " + MAX_LOGPROBS + "], got " + logprobs);
         }
         int maxTokens = r.maxTokens() == null ? DEFAULT_MAX_TOKENS : r.maxTokens();

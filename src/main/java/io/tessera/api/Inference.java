@@ -58,9 +58,9 @@ public class Inference {
     }
 
     /**
-     * Queues a request. Refusals come in this order, each before any costlier work: shutting down or loading (503),
-     * bad fields (400), unknown model (404), queue full (429, before tokenizing), context too long (400). Cancelling
-     * the returned stream cancels the sequence.
+     * Queues a request. Refusals come in this order, each before costlier work: shutting down or loading (503),
+     * fields checked without the prompt (400), unknown model (404), queue full (429); then, once the prompt is
+     * tokenized, sampling fields and the context limit (400). Cancelling the returned stream cancels the sequence.
      */
     Multi<Event> submit(SamplingFields f, Function<ModelHost, int[]> tokenize, Prepared prepared) {
         Scheduler scheduler = state.scheduler();
