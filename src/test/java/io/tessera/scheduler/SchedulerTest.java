@@ -34,6 +34,8 @@ class SchedulerTest {
     /** Engine step at which each request's tokens arrived, from the observer (called on the engine thread). */
     private final Map<GenerationRequest, List<Long>> tokenSteps = new ConcurrentHashMap<>();
     private volatile long steps;
+    private volatile int widest;
+    private volatile int heaviest;
 
     private final SchedulerObserver observer = new SchedulerObserver() {
         @Override
@@ -49,6 +51,8 @@ class SchedulerTest {
         @Override
         public void stepped(int sequences, int tokens) {
             steps++;
+            widest = Math.max(widest, sequences);
+            heaviest = Math.max(heaviest, tokens);
         }
     };
 
@@ -151,6 +155,9 @@ class SchedulerTest {
         }
         // batching does not change what greedy decoding produces
         assertThat(all.get(7).ids.subList(0, 12)).isEqualTo(alone.ids);
+        // the limits: sequences per step and tokens per step
+        assertThat(widest).isEqualTo(4);
+        assertThat(heaviest).isLessThanOrEqualTo(256);
         awaitIdle();
     }
 
