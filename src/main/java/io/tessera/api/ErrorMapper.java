@@ -117,6 +117,10 @@ public class ErrorMapper {
         if (kind == INTERNAL) {
             return new ErrorDetail("internal error: " + e.getClass().getSimpleName(), kind.type(), null, null);
         }
+        if (e instanceof CheckpointException) {
+            // the reason names files on the server: it goes to the log, not to the client
+            return new ErrorDetail("the adapter could not be loaded; the server log has the reason", kind.type(), null, kind.code());
+        }
         return new ErrorDetail(e.getMessage(), kind.type(), null, kind.code());
     }
 
