@@ -1,12 +1,10 @@
 package io.tessera.adapters;
 
 import io.quarkus.logging.Log;
-import io.quarkus.runtime.StartupEvent;
 import io.tessera.security.Caller;
 import io.tessera.security.Tenant;
 import io.tessera.security.Tenants;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -33,15 +31,12 @@ public class DemoSeeder {
     @Inject
     BaseModel base;
 
-    void start(@Observes StartupEvent e) {
-        config.seedDir().map(Path::of).ifPresent(dir -> {
-            Thread t = new Thread(() -> seed(dir), "tessera-seed");
-            t.setDaemon(true);
-            t.start();
-        });
+    /** Called once the base model is loaded (uploads are checked against it), before the service reports ready. */
+    public void seedOnce() {
+        config.seedDir().map(Path::of).ifPresent(this::seed);
     }
 
-    void seed(Path root) {
+    private void seed(Path root) {
         try {
             if (Db.tx(() -> Tenant.byName(TENANT).isPresent())) {
                 return;

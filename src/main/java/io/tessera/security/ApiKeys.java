@@ -86,7 +86,7 @@ public class ApiKeys {
         try {
             Optional<Caller> found = Db.tx(() -> ApiKey.<ApiKey>find(
                     "keyHash = ?1 and revokedAt is null", hash).firstResultOptional()
-                    .map(k -> Caller.tenant(k.tenant.id, k.tenant.name)));
+                    .map(k -> Caller.of(k.tenant)));
             found.ifPresentOrElse(caller -> cache.put(hash, new Cached(caller, now)), () -> cache.remove(hash));
             return found;
         } catch (RuntimeException e) {

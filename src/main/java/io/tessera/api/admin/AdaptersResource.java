@@ -6,7 +6,9 @@ import io.tessera.adapters.AdapterRegistry;
 import io.tessera.adapters.AdapterViews.AdapterDetail;
 import io.tessera.adapters.AdapterViews.AdapterView;
 import io.tessera.adapters.RegistryException;
+import io.tessera.api.CurrentCaller;
 import jakarta.inject.Inject;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -26,6 +28,7 @@ import org.jboss.resteasy.reactive.multipart.FileUpload;
  * Adapters of one tenant: the tenant of the key, or, for the admin key, the one named by {@code tenant} (query
  * parameter, or form field on upload).
  */
+@Tag(name = "Admin")
 @Path("/v1/admin/adapters")
 public class AdaptersResource {
     public record ActivateBody(Integer version) {

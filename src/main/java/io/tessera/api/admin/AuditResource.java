@@ -6,7 +6,9 @@ import io.tessera.adapters.AdapterRegistry;
 import io.tessera.adapters.AuditEntry;
 import io.tessera.adapters.Db;
 import io.tessera.security.Tenant;
+import io.tessera.api.CurrentCaller;
 import jakarta.inject.Inject;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -16,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 
 /** The audit log, newest first: a tenant key sees its tenant's entries, the admin key all or one tenant's. */
+@Tag(name = "Admin")
 @Path("/v1/admin/audit")
 public class AuditResource {
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)

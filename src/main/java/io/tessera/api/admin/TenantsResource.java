@@ -6,7 +6,9 @@ import io.tessera.adapters.RegistryException;
 import io.tessera.security.Tenants;
 import io.tessera.security.Tenants.IssuedKey;
 import io.tessera.security.Tenants.TenantView;
+import io.tessera.api.CurrentCaller;
 import jakarta.inject.Inject;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -15,6 +17,7 @@ import jakarta.ws.rs.core.Response;
 import java.util.List;
 import java.util.Map;
 
+@Tag(name = "Admin", description = "Tenants, adapters, usage and audit (bearer key: admin or tenant)")
 @Path("/v1/admin/tenants")
 public class TenantsResource {
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)

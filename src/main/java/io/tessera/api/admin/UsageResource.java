@@ -4,13 +4,16 @@ import io.tessera.adapters.AdapterRegistry;
 import io.tessera.adapters.Db;
 import io.tessera.cluster.UsageCounters;
 import io.tessera.cluster.UsageCounters.Usage;
+import io.tessera.api.CurrentCaller;
 import jakarta.inject.Inject;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.QueryParam;
 import java.util.Map;
 
 /** Usage of one tenant by model: the key's tenant, or for the admin key the one named by {@code tenant}. */
+@Tag(name = "Admin")
 @Path("/v1/admin/usage")
 public class UsageResource {
     @Inject

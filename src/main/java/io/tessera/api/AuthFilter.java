@@ -1,4 +1,4 @@
-package io.tessera.api.admin;
+package io.tessera.api;
 
 import io.tessera.adapters.RegistryException;
 import io.tessera.security.ApiKeys;
@@ -7,8 +7,11 @@ import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.HttpHeaders;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
-/** Admin calls need a bearer key: the admin key, or a tenant's key (which then acts on that tenant only). */
-public class AdminAuthFilter {
+/**
+ * Every /v1 call needs a bearer key: a tenant's key (inference and admin calls act on that tenant only), or the
+ * admin key (operator calls; inference with it reaches the base model only).
+ */
+public class AuthFilter {
     @Inject
     ApiKeys keys;
     @Inject
@@ -16,7 +19,7 @@ public class AdminAuthFilter {
 
     @ServerRequestFilter
     public void authenticate(ContainerRequestContext request) {
-        if (!request.getUriInfo().getPath().startsWith("/v1/admin")) {
+        if (!request.getUriInfo().getPath().startsWith("/v1/")) {
             return;
         }
         current.set(keys.resolve(request.getHeaderString(HttpHeaders.AUTHORIZATION)).orElseThrow(() ->

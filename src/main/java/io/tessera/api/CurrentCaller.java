@@ -1,9 +1,9 @@
-package io.tessera.api.admin;
+package io.tessera.api;
 
 import io.tessera.security.Caller;
 import jakarta.enterprise.context.RequestScoped;
 
-/** The caller of an admin request, set by {@link AdminAuthFilter} before the resource runs. */
+/** The caller of a /v1 request, set by {@link AuthFilter} before the resource runs. */
 @RequestScoped
 public class CurrentCaller {
     private Caller caller;
@@ -12,7 +12,7 @@ public class CurrentCaller {
         return caller;
     }
 
-    void set(Caller caller) {
+    public void set(Caller caller) {
         this.caller = caller;
     }
 }
