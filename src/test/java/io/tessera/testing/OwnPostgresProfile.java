@@ -14,6 +14,12 @@ public class OwnPostgresProfile implements QuarkusTestProfile {
     }
 
     @Override
+    public Map<String, String> getConfigOverrides() {
+        // short cache lifetimes, so the test sees the service go past them while Postgres is down
+        return Map.of("tessera.registry.resolve-ttl", "1s", "tessera.security.key-cache-ttl", "1s");
+    }
+
+    @Override
     public List<TestResourceEntry> testResources() {
         return List.of(new TestResourceEntry(Resource.class));
     }

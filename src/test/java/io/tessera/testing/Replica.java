@@ -47,6 +47,11 @@ public final class Replica implements AutoCloseable {
         return r;
     }
 
+    /** What the process printed so far. */
+    public String log() throws IOException {
+        return Files.readString(log);
+    }
+
     public String url() {
         return "http://127.0.0.1:" + port;
     }

@@ -30,7 +30,23 @@ public final class AdminApi {
         return Archives.zip(Archives.filesOf(SEED.resolve(adapter)));
     }
 
+    /** Waits for the model to load: uploads are checked against it (503 before). */
+    public static void awaitReady() {
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (given().get("/q/health/ready").statusCode() != 200) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the service did not become ready");
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }
+    }
+
     public static Response upload(String key, String tenant, String name, byte[] archive, String fileName, String activate) {
+        awaitReady();
         var req = given().auth().oauth2(key).multiPart("file", fileName, archive, "application/octet-stream");
         if (name != null) {
             req = req.multiPart("name", name);
