@@ -159,6 +159,8 @@ class RollingRestartIT {
             readEvent(body, events);
             assertThat(events).as("the stream has begun").isNotEmpty();
             assertThat(events.get(0)).isNotEqualTo("[DONE]");
+            assertThat(gauge(first, "tessera_running_sequences")).as("sequences running on the first instance")
+                    .isGreaterThanOrEqualTo(1);
             long sigterm = System.nanoTime();
             client.markRestart(sigterm);
             first.process().destroy();   // SIGTERM on Linux
@@ -168,7 +170,10 @@ class RollingRestartIT {
                     break;
                 }
             }
+            long doneAfter = System.nanoTime() - sigterm;
             assertThat(events).as("the in-flight stream completes after SIGTERM").last().isEqualTo("[DONE]");
+            System.out.printf("drill: in-flight stream %d events before SIGTERM, %d after, [DONE] %d ms after it%n",
+                    before, events.size() - before, TimeUnit.NANOSECONDS.toMillis(doneAfter));
             assertThat(events.size()).as("events after SIGTERM").isGreaterThan(before);
             for (String e : events.subList(0, events.size() - 1)) {
                 assertThat(json.readTree(e).has("error")).as("no error event: " + e).isFalse();
@@ -182,6 +187,10 @@ class RollingRestartIT {
             client.stop();
         }
 
+        System.out.printf("drill: loop completed %d requests (%d on %s, %d on %s; after SIGTERM %d on %s, %d on %s),"
+                        + " %d attempts refused and retried%n", client.completed.get(), client.countServed(first),
+                first.name(), client.countServed(second), second.name(), client.servedAfterRestart(first), first.name(),
+                client.servedAfterRestart(second), second.name(), client.retried.get());
         assertThat(client.failures).as("requests of the client loop that failed").isEmpty();
         assertThat(client.servedAfterRestart(first)).as("requests the draining instance accepted after it went unready")
                 .isLessThanOrEqualTo(client.workers);
@@ -222,6 +231,7 @@ class RollingRestartIT {
         final Map<Instance, AtomicBoolean> ready;
         final List<String> failures = new CopyOnWriteArrayList<>();
         final AtomicInteger completed = new AtomicInteger();
+        final AtomicInteger retried = new AtomicInteger();
         final List<Served> served = Collections.synchronizedList(new ArrayList<>());
         final AtomicBoolean running = new AtomicBoolean(true);
         final AtomicLong restartAt = new AtomicLong(Long.MAX_VALUE);
@@ -299,11 +309,13 @@ class RollingRestartIT {
                     r = http.send(completion(target, 24), HttpResponse.BodyHandlers.ofInputStream());
                 } catch (ConnectException e) {
                     attempts.add(target.name() + ": connection refused");
+                    retried.incrementAndGet();
                     ready.get(target).set(false);
                     continue;
                 } catch (IOException e) {
                     // no response at all: nothing was received, so retrying elsewhere is safe
                     attempts.add(target.name() + ": " + e);
+                    retried.incrementAndGet();
                     continue;
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -312,6 +324,7 @@ class RollingRestartIT {
                 if (r.statusCode() == 503 || r.statusCode() == 429) {
                     drain(r);
                     attempts.add(target.name() + ": " + r.statusCode());
+                    retried.incrementAndGet();
                     if (r.statusCode() == 503) {
                         ready.get(target).set(false);
                     }
@@ -394,6 +407,17 @@ class RollingRestartIT {
                 .POST(HttpRequest.BodyPublishers.ofString(body));
         InstanceSettings.authorize(b);
         return b.build();
+    }
+
+    /** A gauge's value summed over its series in /q/metrics. */
+    private double gauge(Instance i, String name) throws IOException, InterruptedException {
+        double sum = 0;
+        for (String line : get(i, "/q/metrics").body().split("\n")) {
+            if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return sum;
     }
 
     private HttpResponse<String> get(Instance i, String path) throws IOException, InterruptedException {
