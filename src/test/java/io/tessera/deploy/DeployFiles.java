@@ -45,6 +45,35 @@ final class DeployFiles {
         };
     }
 
+    /** How long a stop takes at most: the shutdown delay (readiness down, new requests 503) plus the drain timeout. */
+    record Shutdown(Duration delay, Duration timeout) {
+        Duration total() {
+            return delay.plus(timeout);
+        }
+    }
+
+    /**
+     * The shutdown budget of a container with this environment: quarkus.shutdown.timeout, and quarkus.shutdown.delay
+     * when the build enables it (quarkus.shutdown.delay-enabled, build time), each from the environment or else
+     * application.properties. The timeout must be set somewhere: Quarkus' default waits for no request.
+     */
+    static Shutdown shutdown(Map<String, String> env) throws IOException {
+        java.util.Properties app = new java.util.Properties();
+        try (var r = Files.newBufferedReader(root().resolve("src/main/resources/application.properties"))) {
+            app.load(r);
+        }
+        String timeout = env.getOrDefault("QUARKUS_SHUTDOWN_TIMEOUT", app.getProperty("quarkus.shutdown.timeout"));
+        if (timeout == null) {
+            throw new AssertionError("quarkus.shutdown.timeout is set neither in the environment nor in application.properties");
+        }
+        Duration delay = Duration.ZERO;
+        if (Boolean.parseBoolean(app.getProperty("quarkus.shutdown.delay-enabled", "false"))) {
+            String d = env.getOrDefault("QUARKUS_SHUTDOWN_DELAY", app.getProperty("quarkus.shutdown.delay"));
+            delay = d == null ? Duration.ZERO : duration(d);
+        }
+        return new Shutdown(delay, duration(timeout));
+    }
+
     /**
      * Variables the images' entry point (src/main/docker/run-java.sh) reads itself: they configure the JVM, not
      * the application, so they need no property.

@@ -163,15 +163,12 @@ class K8sManifestsTest {
             long preStop = preStopSeconds(c.path("lifecycle").path("preStop"));
             assertThat(preStop).as(name + ": preStop gives the endpoint removal time to reach the proxies")
                     .isGreaterThanOrEqualTo(5);
-            Map<String, String> env = containerEnv(name);
-            Duration drain = configured(env, "quarkus.shutdown.timeout");
-            Duration delay = env.containsKey("QUARKUS_SHUTDOWN_DELAY") ? configured(env, "quarkus.shutdown.delay")
-                    : Duration.ZERO;
+            DeployFiles.Shutdown shutdown = DeployFiles.shutdown(containerEnv(name));
             long grace = pod.path("terminationGracePeriodSeconds").asLong(30);
             assertThat(grace).as(name + ": terminationGracePeriodSeconds >= preStop " + preStop + "s + shutdown delay "
-                    + delay.toSeconds() + "s + drain " + drain.toSeconds() + "s")
-                    .isGreaterThanOrEqualTo(preStop + delay.toSeconds() + drain.toSeconds());
-            assertThat(drain.toSeconds()).as(name + ": a drain long enough for a streamed completion")
+                    + shutdown.delay().toSeconds() + "s + drain " + shutdown.timeout().toSeconds() + "s")
+                    .isGreaterThanOrEqualTo(preStop + shutdown.total().toSeconds());
+            assertThat(shutdown.timeout().toSeconds()).as(name + ": a drain long enough for a streamed completion")
                     .isGreaterThanOrEqualTo(30);
         }
     }
@@ -186,20 +183,6 @@ class K8sManifestsTest {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("sleep (\\d+)").matcher(line);
         assertThat(m.find()).as("preStop sleeps: " + line).isTrue();
         return Long.parseLong(m.group(1));
-    }
-
-    /** A property's value as the pod sees it: its environment, else application.properties. */
-    private Duration configured(Map<String, String> env, String property) throws IOException {
-        String value = env.get(ConfigKeys.toEnv(property));
-        if (value == null) {
-            java.util.Properties p = new java.util.Properties();
-            try (var r = Files.newBufferedReader(root.resolve("src/main/resources/application.properties"))) {
-                p.load(r);
-            }
-            value = p.getProperty(property);
-        }
-        assertThat(value).as(property + " is set (the pod's environment or application.properties)").isNotNull();
-        return DeployFiles.duration(value);
     }
 
     @Test
