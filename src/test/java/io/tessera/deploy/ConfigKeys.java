@@ -52,7 +52,7 @@ final class ConfigKeys {
     enum Phase { APPLICATION, RUN_TIME, BUILD_AND_RUN_TIME_FIXED, BUILD_TIME }
 
     /** One known property: its name pattern ({@code *} = a map key, {@code [*]} = a list index) and phase. */
-    record Key(String property, Phase phase, String source) {
+    record Key(String property, Phase phase, String source, String defaultValue) {
         Pattern envPattern() {
             StringBuilder re = new StringBuilder();
             String p = property;
@@ -117,7 +117,11 @@ final class ConfigKeys {
     }
 
     private void add(String property, Phase phase, String source) {
-        Key key = new Key(property, phase, source);
+        add(property, phase, source, null);
+    }
+
+    private void add(String property, Phase phase, String source, String defaultValue) {
+        Key key = new Key(property, phase, source, defaultValue);
         keys.add(key);
         patterns.add(key.envPattern());
     }
@@ -132,7 +136,8 @@ final class ConfigKeys {
         }
         for (String name : p.stringPropertyNames()) {
             String key = name.startsWith("%") ? name.substring(name.indexOf('.') + 1) : name;
-            add(key, Phase.APPLICATION, "application.properties");
+            // a profile's value (%test.) is no default of the running service
+            add(key, Phase.APPLICATION, "application.properties", name.startsWith("%") ? null : p.getProperty(name));
         }
     }
 
@@ -182,30 +187,33 @@ final class ConfigKeys {
                 String seg = wn != null ? wn.value() : naming(m.getName(), naming);
                 name = prefix.isEmpty() ? seg : prefix + "." + seg;
             }
-            walkType(m.getGenericReturnType(), name, naming, source + "#" + m.getName(), depth);
+            io.smallrye.config.WithDefault def = m.getAnnotation(io.smallrye.config.WithDefault.class);
+            walkType(m.getGenericReturnType(), name, naming, source + "#" + m.getName(), depth,
+                    def == null ? null : def.value());
         }
     }
 
-    private void walkType(Type t, String name, ConfigMapping.NamingStrategy naming, String source, int depth) {
+    private void walkType(Type t, String name, ConfigMapping.NamingStrategy naming, String source, int depth,
+                          String defaultValue) {
         Class<?> raw = raw(t);
         if (raw == Optional.class || raw == List.class || raw == Set.class || raw == Collection.class) {
             Type arg = ((ParameterizedType) t).getActualTypeArguments()[0];
             boolean groupElement = isGroup(raw(arg));
             if (raw == Optional.class) {
-                walkType(arg, name, naming, source, depth);
+                walkType(arg, name, naming, source, depth, defaultValue);
             } else if (groupElement) {
-                walkType(arg, name + "[*]", naming, source, depth);
+                walkType(arg, name + "[*]", naming, source, depth, null);
             } else {
-                add(name, Phase.APPLICATION, source); // a list of values: one comma-separated property
+                add(name, Phase.APPLICATION, source, defaultValue); // a list of values: one comma-separated property
                 add(name + "[*]", Phase.APPLICATION, source);
             }
         } else if (raw == Map.class) {
             Type value = ((ParameterizedType) t).getActualTypeArguments()[1];
-            walkType(value, name + ".*", naming, source, depth);
+            walkType(value, name + ".*", naming, source, depth, null);
         } else if (isGroup(raw)) {
             walkGroup(raw, name, naming, source, depth + 1);
         } else {
-            add(name, Phase.APPLICATION, source);
+            add(name, Phase.APPLICATION, source, defaultValue);
         }
     }
 
@@ -293,7 +301,8 @@ final class ConfigKeys {
                 continue;
             }
             Phase phase = Phase.valueOf(item.path("phase").asText("RUN_TIME"));
-            add(modelProperty(path.path("property").asText()), phase, source);
+            String def = item.hasNonNull("defaultValue") ? item.path("defaultValue").asText() : null;
+            add(modelProperty(path.path("property").asText()), phase, source, def);
             for (JsonNode extra : item.path("additionalPaths")) {
                 add(modelProperty(extra.path("property").asText()), phase, source);
             }
@@ -303,6 +312,26 @@ final class ConfigKeys {
     /** quarkus.datasource."datasource-name".jdbc.url to quarkus.datasource.*.jdbc.url */
     private static String modelProperty(String p) {
         return p.replaceAll("\"[^\"]*\"", "*");
+    }
+
+    /**
+     * The value a property has when nothing sets it: application.properties (no profile), else the default its
+     * mapping ({@code @WithDefault}) or extension declares; null when there is none.
+     */
+    String defaultOf(String property) {
+        String declared = null;
+        for (Key k : keys) {
+            if (!k.property().equals(property) || k.defaultValue() == null) {
+                continue;
+            }
+            if (k.source().equals("application.properties")) {
+                return k.defaultValue();
+            }
+            if (declared == null) {
+                declared = k.defaultValue();
+            }
+        }
+        return declared;
     }
 
     /** For failure messages: the known keys under a prefix, sorted. */
