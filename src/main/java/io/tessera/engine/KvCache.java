@@ -30,7 +30,7 @@ final class KvCache implements AutoCloseable {
             keys[l] = manager.zeros(shape, dtype);
             values[l] = manager.zeros(shape, dtype);
         }
-        this.bytesPerEntry = 2L * c.numLayers() * c.numKvHeads() * c.headDim() * dtype.getNumOfBytes();
+        this.bytesPerEntry = c.kvBytesPerEntry(dtype.getNumOfBytes());
     }
 
     /** Writes packed rows k, v [T, kvHeads, D] to (slot, entry) pairs. */

@@ -35,6 +35,11 @@ public record ModelConfig(String modelType, Family family, int vocabSize, int hi
         }
     }
 
+    /** KV bytes of one position: keys and values of every layer. */
+    public long kvBytesPerEntry(int elementBytes) {
+        return 2L * numLayers * numKvHeads * headDim * elementBytes;
+    }
+
     public int kvGroups() {
         return numHeads / numKvHeads;
     }
