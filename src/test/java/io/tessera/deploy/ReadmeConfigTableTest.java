@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 /**
  * README.md's configuration table stays true: every tessera.* property of the application is listed, every listed
  * property exists, with its environment variable and the default the application really has
- * (application.properties, else {@code @WithDefault} or the extension's default; "—" for none).
+ * (application.properties, else {@code @WithDefault} or the extension's default; "—" for none, "(empty)" for "").
  */
 class ReadmeConfigTableTest {
 
@@ -37,7 +37,11 @@ class ReadmeConfigTableTest {
                 problems.add(r.property() + ": environment variable is " + ConfigKeys.toEnv(r.property()) + ", not " + r.env());
             }
             String actual = keys.defaultOf(r.property());
-            String listed = r.defaultValue().equals("—") ? null : r.defaultValue();
+            String listed = switch (r.defaultValue()) {
+                case "—" -> null;
+                case "(empty)" -> "";
+                default -> r.defaultValue();
+            };
             if (!java.util.Objects.equals(actual, listed)) {
                 problems.add(r.property() + ": default is " + (actual == null ? "—" : actual) + ", the table says "
                         + r.defaultValue());
