@@ -231,7 +231,7 @@ public final class DecoderModel implements AutoCloseable {
         int kv = config.numKvHeads();
         int d = config.headDim();
         for (int l = 0; l < config.numLayers(); l++) {
-            NDArray xn = rmsNorm(x, inputNorm[l]);
+            NDArray xn = rmsNorm(x, inputNorm[l], config.rmsNormEps(), dtype);
             NDArray proj = ctx.adapters().apply(Site.QKV, l, xn, xn.matMul(qkv[l]));
             if (qkvBias[l] != null) {
                 proj = proj.add(qkvBias[l]);
@@ -250,11 +250,11 @@ public final class DecoderModel implements AutoCloseable {
                 out = out.add(oBias[l]);
             }
             x = x.add(out);
-            x = x.add(mlp.forward(l, rmsNorm(x, postNorm[l]), ctx));
+            x = x.add(mlp.forward(l, rmsNorm(x, postNorm[l], config.rmsNormEps(), dtype), ctx));
             cache.write(l, after, k, v);
         }
         NDArray last = x.get(new NDIndex("{}", m.create(logitRows)));
-        return rmsNorm(last, finalNorm).matMul(lmHead).toType(DataType.FLOAT32, false);
+        return rmsNorm(last, finalNorm, config.rmsNormEps(), dtype).matMul(lmHead).toType(DataType.FLOAT32, false);
     }
 
     private NDArray attention(NDManager m, StepPlan plan, int layer, NDArray q, NDArray qGlobal, NDArray k, NDArray v,
@@ -313,9 +313,10 @@ public final class DecoderModel implements AutoCloseable {
         return x.reshape(b, qm, kv, g, d).transpose(0, 2, 3, 1, 4).reshape(b, kv, g * qm, d);
     }
 
-    private NDArray rmsNorm(NDArray x, NDArray w) {
+    /** w * x / sqrt(mean(x²) + eps) over the last axis, computed in float32, returned in {@code dtype}. */
+    static NDArray rmsNorm(NDArray x, NDArray w, double eps, DataType dtype) {
         NDArray x32 = x.toType(DataType.FLOAT32, false);
-        NDArray inv = x32.mul(x32).mean(new int[] {-1}, true).add((float) config.rmsNormEps()).sqrt();
+        NDArray inv = x32.mul(x32).mean(new int[] {-1}, true).add((float) eps).sqrt();
         return x32.div(inv).toType(dtype, false).mul(w);
     }
 

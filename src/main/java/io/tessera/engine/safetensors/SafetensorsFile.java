@@ -2,6 +2,7 @@ package io.tessera.engine.safetensors;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tessera.engine.CheckpointException;
@@ -32,7 +33,9 @@ public final class SafetensorsFile implements AutoCloseable {
     /** The reference implementation's cap; a header beyond it is an attack or corruption, never a model. */
     public static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    // trailing tokens: readTree otherwise stops after the first value and ignores whatever follows it
+    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final Path path;
     private final FileChannel channel;
@@ -116,14 +119,15 @@ public final class SafetensorsFile implements AutoCloseable {
         list.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
         long expected = 0;
         for (TensorInfo t : list) {
+            // range first: a tensor moved past the data would otherwise be reported as a gap before it
+            if (t.end() > dataLen) {
+                throw fail(path, "tensor " + t.name() + " ends at " + t.end() + ", past the end of the data (" + dataLen + " bytes): truncated or out-of-range offsets");
+            }
             if (t.begin() < expected) {
                 throw fail(path, "tensor " + t.name() + " overlaps the previous tensor (offset " + t.begin() + " < " + expected + ")");
             }
             if (t.begin() > expected) {
                 throw fail(path, "gap before tensor " + t.name() + " (offset " + t.begin() + ", expected " + expected + ")");
-            }
-            if (t.end() > dataLen) {
-                throw fail(path, "tensor " + t.name() + " ends at " + t.end() + ", past the end of the data (" + dataLen + " bytes): truncated or out-of-range offsets");
             }
             expected = t.end();
         }
