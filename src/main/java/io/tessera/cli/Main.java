@@ -58,6 +58,9 @@ public final class Main {
         } catch (CheckpointException | IllegalArgumentException | IllegalStateException e) {
             System.err.println("tessera: " + e.getMessage());
             return 1;
+        } catch (java.nio.file.NoSuchFileException e) {
+            System.err.println("tessera: " + e.getMessage() + ": file not found");
+            return 1;
         } catch (java.io.IOException e) {
             System.err.println("tessera: " + e.getMessage());
             return 1;
