@@ -150,9 +150,7 @@ class K8sManifestsTest {
     }
 
     private static String join(String a, String b) {
-        String x = a.endsWith("/") ? a.substring(0, a.length() - 1) : a;
-        String y = b.startsWith("/") ? b.substring(1) : b;
-        return (x.startsWith("/") ? x : "/" + x) + "/" + y;
+        return ("/" + a + "/" + b).replaceAll("/+", "/");
     }
 
     @Test
