@@ -1,21 +1,65 @@
 package io.tessera.deploy;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-/** What a service instance of the integration tests needs besides its port and model. */
+/**
+ * What a service instance of the integration tests needs besides its port and model: the Postgres and Redis that
+ * .ci/services starts (TESSERA_TEST_PG_URL, TESSERA_TEST_REDIS_URL; .ci/run exports them), shared by the instances
+ * as by replicas in a cluster, a filesystem blob store they share too, and an admin key to make a tenant whose API
+ * key the requests carry.
+ */
 final class InstanceSettings {
+    static final String ADMIN_KEY = "drill-admin-key";
+    private static volatile String apiKey;
+
     private InstanceSettings() {
     }
 
     /** System properties for one instance working in {@code work}. */
     static List<String> systemProperties(Path root, Path work) {
-        return new ArrayList<>();
+        String pg = System.getenv("TESSERA_TEST_PG_URL");
+        String redis = System.getenv("TESSERA_TEST_REDIS_URL");
+        assertThat(pg).as("TESSERA_TEST_PG_URL (start Postgres and Redis with: eval \"$(.ci/services start)\")")
+                .isNotBlank();
+        assertThat(redis).as("TESSERA_TEST_REDIS_URL (see .ci/services)").isNotBlank();
+        List<String> props = new ArrayList<>();
+        props.add("-Dquarkus.datasource.jdbc.url=" + pg);
+        props.add("-Dquarkus.datasource.username=" + System.getenv().getOrDefault("TESSERA_TEST_PG_USER", "tessera"));
+        props.add("-Dquarkus.redis.hosts=" + redis);
+        props.add("-Dtessera.security.admin-key=" + ADMIN_KEY);
+        props.add("-Dtessera.registry.seed-dir=");
+        props.add("-Dtessera.store.root=" + work.resolveSibling("store"));
+        props.add("-Dtessera.registry.work-dir=" + work.resolve("registry-work"));
+        return props;
     }
 
-    /** Adds the credentials the API asks for, if any. */
+    /** Makes a tenant through the admin API of the instance at {@code base} and keeps its API key for the requests. */
+    static void createTenant(String base) throws Exception {
+        String body = "{\"name\":\"drill-" + System.currentTimeMillis() + "\"}";
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "/v1/admin/tenants"))
+                .timeout(Duration.ofSeconds(20))
+                .header("Authorization", "Bearer " + ADMIN_KEY)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as("tenant creation: " + r.body()).isEqualTo(201);
+        apiKey = new ObjectMapper().readTree(r.body()).path("api_key").asText();
+        assertThat(apiKey).as("the tenant's API key").isNotBlank();
+    }
+
+    /** Adds the tenant's API key, once there is one. */
     static void authorize(HttpRequest.Builder request) {
+        if (apiKey != null) {
+            request.header("Authorization", "Bearer " + apiKey);
+        }
     }
 }
