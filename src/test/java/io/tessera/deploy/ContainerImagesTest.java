@@ -73,7 +73,7 @@ class ContainerImagesTest {
     void bothImagesRunTheFastJarWithDjlOffline() throws Exception {
         String script = Files.readString(root.resolve("src/main/docker/run-java.sh"));
         assertThat(script).contains("-Dai.djl.offline=true", "-DDJL_CACHE_DIR=\"${DJL_CACHE_DIR}\"",
-                "exec java", "-jar /deployments/quarkus-app/quarkus-run.jar");
+                "exec java", "-jar \"${APP_DIR:-/deployments/quarkus-app}/quarkus-run.jar\"");
         for (String name : List.of("Dockerfile.jvm", "Dockerfile.gpu")) {
             String dockerfile = Files.readString(root.resolve("src/main/docker").resolve(name));
             assertThat(dockerfile).as(name).contains("COPY --chown=185:0 target/quarkus-app/lib/ /deployments/quarkus-app/lib/",

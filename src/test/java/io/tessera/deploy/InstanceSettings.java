@@ -9,8 +9,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * What a service instance of the integration tests needs besides its port and model: the Postgres and Redis that
@@ -25,22 +25,23 @@ final class InstanceSettings {
     private InstanceSettings() {
     }
 
-    /** System properties for one instance working in {@code work}. */
-    static List<String> systemProperties(Path root, Path work) {
+    /** Environment variables (the settings' Quarkus names) for one instance working in {@code work}. */
+    static Map<String, String> environment(Path work) {
         String pg = System.getenv("TESSERA_TEST_PG_URL");
         String redis = System.getenv("TESSERA_TEST_REDIS_URL");
         assertThat(pg).as("TESSERA_TEST_PG_URL (start Postgres and Redis with: eval \"$(.ci/services start)\")")
                 .isNotBlank();
         assertThat(redis).as("TESSERA_TEST_REDIS_URL (see .ci/services)").isNotBlank();
-        List<String> props = new ArrayList<>();
-        props.add("-Dquarkus.datasource.jdbc.url=" + pg);
-        props.add("-Dquarkus.datasource.username=" + System.getenv().getOrDefault("TESSERA_TEST_PG_USER", "tessera"));
-        props.add("-Dquarkus.redis.hosts=" + redis);
-        props.add("-Dtessera.security.admin-key=" + ADMIN_KEY);
-        props.add("-Dtessera.registry.seed-dir=");
-        props.add("-Dtessera.store.root=" + work.resolveSibling("store"));
-        props.add("-Dtessera.registry.work-dir=" + work.resolve("registry-work"));
-        return props;
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("QUARKUS_DATASOURCE_JDBC_URL", pg);
+        env.put("QUARKUS_DATASOURCE_USERNAME", System.getenv().getOrDefault("TESSERA_TEST_PG_USER", "tessera"));
+        env.put("QUARKUS_REDIS_HOSTS", redis);
+        env.put("TESSERA_SECURITY_ADMIN_KEY", ADMIN_KEY);
+        // no demo tenant: the drill makes its own (a relative seed directory would not exist under work anyway)
+        env.put("TESSERA_REGISTRY_SEED_DIR", work.resolve("no-seed").toString());
+        env.put("TESSERA_STORE_ROOT", work.resolveSibling("store").toString());
+        env.put("TESSERA_REGISTRY_WORK_DIR", work.resolve("registry-work").toString());
+        return env;
     }
 
     /** Makes a tenant through the admin API of the instance at {@code base} and keeps its API key for the requests. */

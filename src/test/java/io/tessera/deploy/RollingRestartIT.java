@@ -96,26 +96,30 @@ class RollingRestartIT {
         }
     }
 
+    /**
+     * Starts one instance through the images' entry point, src/main/docker/run-java.sh (so SIGTERM reaches the JVM
+     * exactly as in a container), configured like a pod: by environment variables.
+     */
     private Instance start(String name, Path app) throws IOException {
         int port = freePort();
         Path work = root.resolve("target/rolling-restart").resolve(name);
         Files.createDirectories(work);
         Path log = work.resolve("service.log");
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx1g",
-                "-Dai.djl.offline=true",
-                "-DDJL_CACHE_DIR=" + djlCache(),
-                "-Dai.djl.pytorch.num_threads=1",
-                "-Dai.djl.pytorch.num_interop_threads=1",
-                "-Dquarkus.http.port=" + port,
-                "-Dquarkus.shutdown.timeout=" + GRACE.toSeconds() + "s",
-                "-Dtessera.model=" + root.resolve(MODEL_DIR)));
-        cmd.addAll(InstanceSettings.systemProperties(root, work));
-        cmd.addAll(List.of("-jar", app.resolve("quarkus-run.jar").toString()));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile());
-        pb.environment().put("DJL_CACHE_DIR", djlCache());
+        ProcessBuilder pb = new ProcessBuilder("sh", root.resolve("src/main/docker/run-java.sh").toString())
+                .directory(work.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+        Map<String, String> env = pb.environment();
+        env.put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":" + env.getOrDefault("PATH", "/usr/bin:/bin"));
+        env.put("APP_DIR", app.toString());
+        env.put("DJL_CACHE_DIR", djlCache());
+        env.put("JAVA_OPTS", "-Xmx1g -Dai.djl.pytorch.num_threads=1");
+        Map<String, String> config = new java.util.LinkedHashMap<>();
+        config.put("QUARKUS_HTTP_PORT", Integer.toString(port));
+        config.put("QUARKUS_SHUTDOWN_TIMEOUT", GRACE.toSeconds() + "s");
+        config.put("TESSERA_MODEL", root.resolve(MODEL_DIR).toString());
+        config.putAll(InstanceSettings.environment(work));
+        assertThat(DeployFiles.envProblems("instance " + name, config, ConfigKeys.load(root), DeployFiles.launcherVariables()))
+                .isEmpty();
+        env.putAll(config);
         return new Instance(name, port, pb.start(), log);
     }
 
