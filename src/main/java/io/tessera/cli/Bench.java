@@ -30,6 +30,7 @@ public final class Bench {
             case "decode" -> decode(a, out);
             case "adapters" -> adapters(a, out);
             case "long-context" -> longContext(a, out);
+            case "serve" -> ServeBench.run(a, out);
             default -> throw new Args.UsageException("unknown bench " + argv[1]);
         }
         return 0;

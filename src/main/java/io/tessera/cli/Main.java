@@ -2,6 +2,7 @@ package io.tessera.cli;
 
 import io.tessera.engine.CheckpointException;
 import io.tessera.engine.EngineOptions;
+import io.tessera.scheduler.InvalidRequestException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -12,12 +13,14 @@ public final class Main {
     private static final String USAGE = """
             usage: tessera <command> [options]
               verify-fixtures DIR [--batch] [--device cpu|gpu|auto]
-              generate --model DIR [--adapter DIR] [--max-tokens N] [--temperature T] [--top-p P] [--seed S]
-                       [--attention full|lm-infinite:G,L,D] PROMPT
+              generate --model DIR [--adapter DIR] [--max-tokens 64] [--temperature 0] [--top-p 1] [--seed S]
+                       [--attention full|lm-infinite|lm-infinite:G,L,D] PROMPT
               perplexity --model DIR --windows FILE [--adapter DIR] [--attention ...] [--chunk N]
               bench decode --model DIR --batch B --steps N
               bench adapters --model DIR --batch 32 --adapters 16 --rank 16 --steps N
               bench long-context --model DIR --contexts 1024,8192,32768
+              bench serve [--url http://127.0.0.1:8080] [--concurrency 64] [--requests 256] [--max-tokens 64]
+                          [--warmup 2C] [--model NAME] [--model-dir models/demo-llama] [--engine-threads N]
               serve
             """;
 
@@ -55,7 +58,7 @@ public final class Main {
             System.err.println("tessera: " + e.getMessage());
             System.err.print(USAGE);
             return 2;
-        } catch (CheckpointException | IllegalArgumentException | IllegalStateException e) {
+        } catch (CheckpointException | InvalidRequestException | IllegalArgumentException | IllegalStateException e) {
             System.err.println("tessera: " + e.getMessage());
             return 1;
         } catch (java.nio.file.NoSuchFileException e) {
@@ -64,6 +67,9 @@ public final class Main {
         } catch (java.io.IOException e) {
             System.err.println("tessera: " + e.getMessage());
             return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 130;
         }
     }
 

@@ -63,14 +63,14 @@ class ReadmeConfigTableTest {
         assertThat(problems).isEmpty();
     }
 
-    /** The rows of the table under "### Configuration": | `property` | `ENV` | default | meaning |. */
+    /** The rows of the table under "### Configuration reference": | `property` | `ENV` | default | meaning |. */
     static Map<String, Row> table() throws Exception {
         List<String> lines = Files.readAllLines(DeployFiles.root().resolve("README.md"));
         Map<String, Row> rows = new LinkedHashMap<>();
         boolean in = false;
         for (String line : lines) {
             if (line.startsWith("#")) {
-                in = line.equals("### Configuration");
+                in = line.equals("### Configuration reference");
                 continue;
             }
             if (!in || !line.startsWith("| `")) {

@@ -1,0 +1,114 @@
+package io.tessera.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.smallrye.common.annotation.Blocking;
+import io.tessera.engine.AttentionPolicy;
+import io.tessera.engine.tokenizer.ChatMessage;
+import io.tessera.scheduler.InvalidRequestException;
+import io.tessera.scheduler.ModelHost;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.core.MediaType;
+import java.util.ArrayList;
+import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.jboss.resteasy.reactive.RestMulti;
+
+@Path("/v1/chat/completions")
+@Tag(name = "Chat")
+public class ChatCompletionsResource {
+    @Inject
+    Inference inference;
+
+    @Inject
+    ObjectMapper json;
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Blocking   // the chat template and tokenizing run here, off the event loop
+    @Operation(summary = "Answers a conversation", description = "The messages go through the model's chat template. "
+            + "With stream: true the body is server-sent events of chunks ending in data: [DONE].")
+    @APIResponse(responseCode = "200", description = "The chat completion, or its stream", content = {
+        @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ChatCompletionResponse.class)),
+        @Content(mediaType = MediaType.SERVER_SENT_EVENTS, schema = @Schema(implementation = ChatCompletionChunk.class))})
+    @APIResponse(responseCode = "400", ref = "InvalidRequest")
+    @APIResponse(responseCode = "404", ref = "ModelNotFound")
+    @APIResponse(responseCode = "429", ref = "QueueFull")
+    @APIResponse(responseCode = "503", ref = "Unavailable")
+    public RestMulti<String> chat(ChatCompletionRequest r) {
+        if (r == null) {
+            throw new InvalidRequestException(null, "the request body must be a JSON object");
+        }
+        RequestReader.refuse(r.logitBias() != null && !r.logitBias().isEmpty(), "logit_bias", "no logit bias");
+        RequestReader.refuse(r.tools() != null && !r.tools().isNull(), "tools", "no tool calls");
+        List<ChatMessage> messages = messages(r.messages());
+        boolean logprobs = Boolean.TRUE.equals(r.logprobs());
+        if (r.topLogprobs() != null && !logprobs) {
+            throw new InvalidRequestException("top_logprobs", "top_logprobs needs logprobs: true");
+        }
+        String field = r.maxCompletionTokens() != null ? "max_completion_tokens" : "max_tokens";
+        Integer asked = r.maxCompletionTokens() != null ? r.maxCompletionTokens() : r.maxTokens();
+        var events = inference.submit(r, host -> prompt(messages, host), (promptTokens, attention, limit) ->
+                RequestReader.params(r, asked != null ? asked : defaultMaxTokens(promptTokens, attention, limit), field,
+                        logprobs, r.topLogprobs() == null ? 0 : r.topLogprobs()));
+        TokenTexts texts = logprobs ? new TokenTexts(inference.host().tokenizer()) : null;
+        return EventBody.write(events, RequestReader.stream(r), RequestReader.includeUsage(r), new ChatFormat(r.model(), texts), json);
+    }
+
+    /**
+     * Without max_tokens a chat may use the rest of the context (OpenAI, vLLM); under LM-Infinite, which has no
+     * context limit, up to the model's trained length.
+     */
+    static int defaultMaxTokens(int promptTokens, AttentionPolicy attention, int limit) {
+        return attention instanceof AttentionPolicy.LmInfinite ? limit : Math.max(1, limit - promptTokens);
+    }
+
+    private static int[] prompt(List<ChatMessage> messages, ModelHost host) {
+        // the rendered template carries its own special tokens
+        return host.tokenizer().encode(host.chatTemplate().render(messages, true), false);
+    }
+
+    private static List<ChatMessage> messages(List<ChatMessageIn> in) {
+        if (in == null || in.isEmpty()) {
+            throw new InvalidRequestException("messages", "messages must be a non-empty list");
+        }
+        List<ChatMessage> out = new ArrayList<>(in.size());
+        for (int i = 0; i < in.size(); i++) {
+            ChatMessageIn m = in.get(i);
+            String at = "messages[" + i + "]";
+            if (m == null || m.role() == null) {
+                throw new InvalidRequestException(at + ".role", at + ".role is required");
+            }
+            out.add(new ChatMessage(m.role(), content(m.content(), at + ".content")));
+        }
+        return out;
+    }
+
+    /** A string, or text parts joined (the only part type a text model takes). */
+    private static String content(JsonNode c, String at) {
+        if (c == null || c.isNull()) {
+            return "";
+        }
+        if (c.isTextual()) {
+            return c.asText();
+        }
+        if (c.isArray()) {
+            StringBuilder text = new StringBuilder();
+            for (JsonNode part : c) {
+                if (!"text".equals(part.path("type").asText()) || !part.path("text").isTextual()) {
+                    throw new InvalidRequestException(at, at + ": only {\"type\": \"text\", \"text\": ...} parts are supported");
+                }
+                text.append(part.get("text").asText());
+            }
+            return text.toString();
+        }
+        throw new InvalidRequestException(at, at + " must be a string or a list of text parts");
+    }
+}

@@ -1,0 +1,32 @@
+package io.tessera.api;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+/** {@code POST /v1/completions} as in the OpenAI API; {@code attention} and {@code ignore_eos} are extensions. */
+public record CompletionRequest(
+        @Schema(required = true, description = "The base model or one of the caller's adapters") String model,
+        @Schema(required = true, description = "A string, a list with one string, or a list of token ids",
+                oneOf = {String.class, String[].class, Integer[].class}) JsonNode prompt,
+        @JsonProperty("max_tokens") @Schema(description = "Default 16") Integer maxTokens,
+        Float temperature,
+        @JsonProperty("top_p") Float topP,
+        Long seed,
+        @Schema(oneOf = {String.class, String[].class}) JsonNode stop,
+        @JsonProperty("presence_penalty") Float presencePenalty,
+        @JsonProperty("frequency_penalty") Float frequencyPenalty,
+        @Schema(description = "Number of most likely tokens to report per position, 0..5") Integer logprobs,
+        String user,
+        @Schema(description = "Only 1") Integer n,
+        Boolean stream,
+        @JsonProperty("stream_options") StreamOptions streamOptions,
+        @Schema(description = "Not supported: only false") Boolean echo,
+        @Schema(description = "Not supported") String suffix,
+        @JsonProperty("best_of") @Schema(description = "Only 1") Integer bestOf,
+        @JsonProperty("logit_bias") @Schema(description = "Not supported") Map<String, Float> logitBias,
+        AttentionSpec attention,
+        @JsonProperty("ignore_eos") @Schema(description = "Extension (as vLLM): keep generating past end-of-sequence") Boolean ignoreEos)
+        implements SamplingFields {
+}

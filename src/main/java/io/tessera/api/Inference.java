@@ -1,0 +1,106 @@
+package io.tessera.api;
+
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.operators.multi.processors.UnicastProcessor;
+import io.tessera.adapters.AdapterCatalog;
+import io.tessera.adapters.AdapterRef;
+import io.tessera.engine.AttentionPolicy;
+import io.tessera.engine.sampling.SamplingParams;
+import io.tessera.scheduler.Generation;
+import io.tessera.scheduler.GenerationListener;
+import io.tessera.scheduler.GenerationRequest;
+import io.tessera.scheduler.ModelHost;
+import io.tessera.scheduler.Scheduler;
+import io.tessera.service.ServingState;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.function.Function;
+import org.jboss.logging.Logger;
+
+/** The request path both endpoints share: resolve the model, hold a queue place, tokenize, submit, stream events. */
+@ApplicationScoped
+public class Inference {
+    private static final Logger LOG = Logger.getLogger(Inference.class);
+    /** There are no tenants yet: everyone is this one. */
+    static final String TENANT = "default";
+
+    @Inject
+    ServingState state;
+
+    @Inject
+    AdapterCatalog catalog;
+
+    /** What a model name resolved to: the base model (adapter null) or one of the caller's adapters. */
+    record Target(String name, AdapterRef adapter) {
+        int virtualTokens() {
+            return adapter == null ? 0 : adapter.virtualTokens();
+        }
+    }
+
+    /** A request's output: tokens, then one {@link Done}. */
+    sealed interface Event permits TokenOut, Done {
+    }
+
+    record TokenOut(Generation.Token token) implements Event {
+    }
+
+    record Done(GenerationListener.Finished finished) implements Event {
+    }
+
+    /** What the endpoint decides once the prompt is tokenized. */
+    interface Prepared {
+        /** @param promptTokens prompt tokens plus a prompt adapter's virtual tokens */
+        SamplingParams params(int promptTokens, AttentionPolicy attention, int contextLimit);
+    }
+
+    ModelHost host() {
+        return state.host();
+    }
+
+    /**
+     * Queues a request. Refusals come in this order, each before costlier work: shutting down or loading (503),
+     * fields checked without the prompt (400), unknown model (404), queue full (429); then, once the prompt is
+     * tokenized, sampling fields and the context limit (400). Cancelling the returned stream cancels the sequence.
+     */
+    Multi<Event> submit(SamplingFields f, Function<ModelHost, int[]> tokenize, Prepared prepared) {
+        Scheduler scheduler = state.scheduler();
+        ModelHost host = scheduler.host();
+        RequestReader.checkCommon(f);
+        AttentionPolicy attention = RequestReader.attention(f.attention(), host.engine().config());
+        Target target = resolve(host, f.model());
+        try (Scheduler.Place place = scheduler.reserve()) {
+            int[] prompt = tokenize.apply(host);
+            LOG.debugf("%s: %d prompt tokens for user %s", target.name(), prompt.length, f.user());
+            SamplingParams params = prepared.params(prompt.length + target.virtualTokens(), attention, host.contextLimit());
+            UnicastProcessor<Event> events = UnicastProcessor.create();
+            Scheduler.Handle handle = place.submit(
+                    new GenerationRequest(TENANT, target.name(), target.adapter(), prompt, params, attention),
+                    new GenerationListener() {
+                        @Override
+                        public void onToken(Generation.Token token) {
+                            events.onNext(new TokenOut(token));
+                        }
+
+                        @Override
+                        public void onFinish(Finished finished) {
+                            events.onNext(new Done(finished));
+                            events.onComplete();
+                        }
+
+                        @Override
+                        public void onError(Throwable error) {
+                            events.onError(error);
+                        }
+                    });
+            return events.onCancellation().invoke(handle::cancel);
+        }
+    }
+
+    private Target resolve(ModelHost host, String model) {
+        if (model.equals(host.name())) {
+            return new Target(model, null);
+        }
+        return catalog.resolve(TENANT, model).map(a -> new Target(model, a))
+                .orElseThrow(() -> new ModelNotFoundException(model));
+    }
+}

@@ -1,0 +1,25 @@
+package io.tessera.api;
+
+import jakarta.ws.rs.core.Application;
+import org.eclipse.microprofile.openapi.annotations.OpenAPIDefinition;
+import org.eclipse.microprofile.openapi.annotations.Components;
+import org.eclipse.microprofile.openapi.annotations.info.Info;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+
+/** The document's header and the OpenAI error responses the endpoints refer to. */
+@OpenAPIDefinition(
+        info = @Info(title = "Tessera", version = "1", description = "OpenAI-compatible inference with per-tenant adapters"),
+        components = @Components(responses = {
+            @APIResponse(name = "InvalidRequest", responseCode = "400",
+                    description = "A field is invalid (param names it), or prompt + max_tokens exceed the context",
+                    content = @Content(mediaType = "application/json", schema = @Schema(implementation = ErrorResponse.class))),
+            @APIResponse(name = "ModelNotFound", responseCode = "404", description = "No such model or adapter for the caller",
+                    content = @Content(mediaType = "application/json", schema = @Schema(implementation = ErrorResponse.class))),
+            @APIResponse(name = "QueueFull", responseCode = "429", description = "The queue is full; retry after Retry-After seconds",
+                    content = @Content(mediaType = "application/json", schema = @Schema(implementation = ErrorResponse.class))),
+            @APIResponse(name = "Unavailable", responseCode = "503", description = "The model is loading or the server is shutting down",
+                    content = @Content(mediaType = "application/json", schema = @Schema(implementation = ErrorResponse.class)))}))
+public class OpenApiDefinition extends Application {
+}

@@ -1,0 +1,199 @@
+package io.tessera.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tessera.engine.AttentionPolicy;
+import io.tessera.engine.Engine;
+import io.tessera.engine.EngineOptions;
+import io.tessera.scheduler.EngineThreads;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+
+/**
+ * Streaming clients against a running server (bin/tessera serve), then the bare engine in this process at the same
+ * batch size on the same model: time to first token, inter-token latency, output tokens/s and their ratio.
+ * Every request streams /v1/completions with temperature 0 and ignore_eos, so each yields exactly max_tokens.
+ */
+final class ServeBench {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String[] PROMPTS = {
+        "Returns the number of elements in this", "This License applies to any", "We propose a novel method for",
+        "The following code shows how to", "In this paper we study the", "Copyright notice and permission to",
+    };
+
+    /** One request's measurements; ttft < 0 when it failed. */
+    private record Result(double ttftMs, List<Double> gapsMs, int tokens, String error) {
+    }
+
+    static void run(Args a, PrintStream out) throws IOException {
+        String url = a.get("url", "http://127.0.0.1:8080");
+        int concurrency = a.getInt("concurrency", 64);
+        int requests = a.getInt("requests", 256);
+        int maxTokens = a.getInt("max-tokens", 64);
+        Path modelDir = Path.of(a.get("model-dir", "models/demo-llama"));
+        // the client's callbacks run on its selector thread: it shares the machine with the server, so no thread hops
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(Runnable::run)
+                .connectTimeout(Duration.ofSeconds(10)).build();
+        String model = a.get("model", null);
+        if (model == null) {
+            model = JSON.readTree(send(http, HttpRequest.newBuilder(URI.create(url + "/v1/models")).build()).body())
+                    .path("data").path(0).path("id").asText();
+        }
+
+        // the bare engine runs before and after the load (the machine's other work varies); the mean is the baseline
+        int threads = a.getInt("engine-threads", EngineThreads.serving());
+        EngineThreads.use(threads);
+        try (Engine e = Engine.open(new EngineOptions(modelDir, Main.device(a), concurrency, 0))) {
+            double before = bare(e, concurrency, maxTokens);
+            // a first round, not counted, lets the server compile its hot paths
+            load(http, url, model, concurrency, a.getInt("warmup", 2 * concurrency), maxTokens);
+            long t0 = System.nanoTime();
+            List<Result> results = load(http, url, model, concurrency, requests, maxTokens);
+            double wall = (System.nanoTime() - t0) / 1e9;
+            double after = bare(e, concurrency, maxTokens);
+            report(out, url, model, concurrency, requests, maxTokens, results, wall, before, after);
+        }
+    }
+
+    private static double bare(Engine e, int batch, int steps) {
+        int prompt = 12;
+        Bench.decodeRun(e, batch, prompt, 8, i -> null, AttentionPolicy.FULL);   // warm-up
+        return Bench.decodeRun(e, batch, prompt, steps, i -> null, AttentionPolicy.FULL).decodeRate();
+    }
+
+    private static void report(PrintStream out, String url, String model, int concurrency, int requests, int maxTokens,
+                               List<Result> results, double wall, double before, double after) {
+        List<Result> ok = results.stream().filter(r -> r.error() == null).toList();
+        long errors = results.size() - ok.size();
+        int tokens = ok.stream().mapToInt(Result::tokens).sum();
+        double[] ttft = ok.stream().mapToDouble(Result::ttftMs).sorted().toArray();
+        double[] gaps = ok.stream().flatMap(r -> r.gapsMs().stream()).mapToDouble(Double::doubleValue).sorted().toArray();
+        double serve = tokens / wall;
+        double engine = (before + after) / 2;
+        out.printf("bench serve: url=%s model=%s concurrency=%d requests=%d max_tokens=%d%n", url, model, concurrency, requests, maxTokens);
+        out.println("| metric                     | value |");
+        out.println("|----------------------------|-------|");
+        out.printf("| TTFT p50 / p99 (ms)        | %.1f / %.1f |%n", pct(ttft, 50), pct(ttft, 99));
+        out.printf("| inter-token p50 / p99 (ms) | %.1f / %.1f |%n", pct(gaps, 50), pct(gaps, 99));
+        out.printf("| streams completed / errors | %d / %d |%n", ok.size(), errors);
+        out.printf("| output tokens / wall (s)   | %d / %.2f |%n", tokens, wall);
+        out.printf("| serve output tokens/s      | %.1f |%n", serve);
+        out.printf("| bare engine tokens/s (batch %d, %d threads; before / after) | %.1f (%.1f / %.1f) |%n",
+                concurrency, EngineThreads.current(), engine, before, after);
+        out.printf("| ratio serve / engine       | %.3f |%n", serve / engine);
+        results.stream().map(Result::error).filter(e -> e != null).distinct().limit(5).forEach(e -> out.println("error: " + e));
+    }
+
+    /** {@code requests} streams, {@code concurrency} at a time. */
+    private static List<Result> load(HttpClient http, String url, String model, int concurrency, int requests, int maxTokens) {
+        List<Result> results = Collections.synchronizedList(new ArrayList<>());
+        AtomicInteger next = new AtomicInteger();
+        ExecutorService clients = Executors.newFixedThreadPool(concurrency);
+        for (int c = 0; c < concurrency; c++) {
+            clients.execute(() -> {
+                for (int i = next.getAndIncrement(); i < requests; i = next.getAndIncrement()) {
+                    results.add(stream(http, url, model, PROMPTS[i % PROMPTS.length] + " (" + i + ")", maxTokens));
+                }
+            });
+        }
+        clients.shutdown();
+        try {
+            clients.awaitTermination(1, TimeUnit.HOURS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return results;
+    }
+
+    /** One streamed completion: first content chunk, gaps between chunks, tokens from the usage chunk. */
+    private static Result stream(HttpClient http, String url, String model, String prompt, int maxTokens) {
+        String body = JSON.createObjectNode().put("model", model).put("prompt", prompt).put("max_tokens", maxTokens)
+                .put("temperature", 0).put("ignore_eos", true).put("stream", true)
+                .set("stream_options", JSON.createObjectNode().put("include_usage", true)).toString();
+        HttpRequest req = HttpRequest.newBuilder(URI.create(url + "/v1/completions"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        long start = System.nanoTime();
+        try {
+            HttpResponse<Stream<String>> r = http.send(req, HttpResponse.BodyHandlers.ofLines());
+            if (r.statusCode() != 200) {
+                return failed("HTTP " + r.statusCode() + " " + String.join("", r.body().toList()));
+            }
+            double ttft = -1;
+            long last = 0;
+            List<Double> gaps = new ArrayList<>(maxTokens);
+            int tokens = -1;
+            boolean done = false;
+            for (String line : (Iterable<String>) r.body()::iterator) {
+                if (!line.startsWith("data: ")) {
+                    continue;
+                }
+                String data = line.substring(6);
+                if (data.equals("[DONE]")) {
+                    done = true;
+                    continue;
+                }
+                // only the usage and error chunks are parsed: the client must not take the CPU the server needs
+                if (data.startsWith("{\"error\"")) {
+                    return failed(JSON.readTree(data).path("error").path("message").asText());
+                }
+                if (data.contains("\"usage\":{")) {
+                    tokens = JSON.readTree(data).path("usage").path("completion_tokens").asInt();
+                } else if (!data.contains("\"text\":\"\"")) {
+                    long now = System.nanoTime();
+                    if (last == 0) {
+                        ttft = (now - start) / 1e6;
+                    } else {
+                        gaps.add((now - last) / 1e6);
+                    }
+                    last = now;
+                }
+            }
+            if (!done || tokens < 0) {
+                return failed("stream ended without usage and [DONE]");
+            }
+            return new Result(ttft, gaps, tokens, null);
+        } catch (IOException e) {
+            return failed(e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return failed("interrupted");
+        }
+    }
+
+    private static Result failed(String error) {
+        return new Result(-1, List.of(), 0, error);
+    }
+
+    private static HttpResponse<String> send(HttpClient http, HttpRequest req) throws IOException {
+        try {
+            return http.send(req, HttpResponse.BodyHandlers.ofString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    private static double pct(double[] sorted, double p) {
+        if (sorted.length == 0) {
+            return Double.NaN;
+        }
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100 * sorted.length) - 1)];
+    }
+
+    private ServeBench() {
+    }
+}

@@ -1,0 +1,65 @@
+package io.tessera.scheduler;
+
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * Waiting requests, first in first out within a tenant, tenants taking turns: a tenant with a hundred queued
+ * requests delays another tenant's next request by one admission, not a hundred. Thread-safe.
+ */
+final class FairQueue<T> {
+    private final Map<String, ArrayDeque<T>> byTenant = new HashMap<>();
+    /** Tenants with waiting items, in the order they get their next turn. */
+    private final ArrayDeque<String> turns = new ArrayDeque<>();
+    private int size;
+
+    synchronized void add(String tenant, T item) {
+        ArrayDeque<T> q = byTenant.computeIfAbsent(tenant, t -> new ArrayDeque<>());
+        if (q.isEmpty()) {
+            turns.add(tenant);
+        }
+        q.add(item);
+        size++;
+    }
+
+    /** The next tenant's oldest item, or null when nothing waits. */
+    synchronized T poll() {
+        String tenant = turns.poll();
+        if (tenant == null) {
+            return null;
+        }
+        ArrayDeque<T> q = byTenant.get(tenant);
+        T item = q.poll();
+        if (q.isEmpty()) {
+            byTenant.remove(tenant);
+        } else {
+            turns.add(tenant);
+        }
+        size--;
+        return item;
+    }
+
+    /** Drops the items that match (cancelled while waiting); returns how many. */
+    synchronized int removeIf(Predicate<T> drop) {
+        int removed = 0;
+        for (Iterator<Map.Entry<String, ArrayDeque<T>>> it = byTenant.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, ArrayDeque<T>> e = it.next();
+            int before = e.getValue().size();
+            e.getValue().removeIf(drop);
+            removed += before - e.getValue().size();
+            if (e.getValue().isEmpty()) {
+                it.remove();
+                turns.remove(e.getKey());
+            }
+        }
+        size -= removed;
+        return removed;
+    }
+
+    synchronized int size() {
+        return size;
+    }
+}

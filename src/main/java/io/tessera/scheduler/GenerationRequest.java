@@ -1,0 +1,15 @@
+package io.tessera.scheduler;
+
+import io.tessera.adapters.AdapterRef;
+import io.tessera.engine.AttentionPolicy;
+import io.tessera.engine.sampling.SamplingParams;
+
+/**
+ * A tokenized request for the scheduler.
+ *
+ * @param model   the model name the client asked for (the base model's or the adapter's), for metrics
+ * @param adapter null for the base model
+ */
+public record GenerationRequest(String tenant, String model, AdapterRef adapter, int[] prompt, SamplingParams params,
+                                AttentionPolicy attention) {
+}

@@ -1,0 +1,467 @@
+package io.tessera.scheduler;
+
+import io.tessera.adapters.AdapterRef;
+import io.tessera.engine.AttentionPolicy;
+import io.tessera.engine.Engine;
+import io.tessera.engine.Sequence;
+import io.tessera.engine.StepInput;
+import io.tessera.engine.adapter.ResidentAdapter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The engine loop: continuous batching over one engine. Sequences join and leave between steps; prompts are fed in
+ * chunks next to running decodes ({@link StepPlanner}); waiting requests are admitted tenants taking turns
+ * ({@link FairQueue}); a request whose adapter is loading holds a place while others run. Only the loop's thread
+ * touches the engine; other threads submit, cancel and read counters. Listeners are called on one delivery thread,
+ * in order per request, a whole step's output handed over at once: the loop never waits on a client.
+ */
+public final class Scheduler implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Scheduler.class.getName());
+    private static final long IDLE_PARK = TimeUnit.MILLISECONDS.toNanos(50);
+    private static final long LOADING_PARK = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private final ModelHost host;
+    private final Engine engine;
+    private final SchedulerOptions options;
+    private final SchedulerObserver observer;
+    private final FairQueue<Job> waiting = new FairQueue<>();
+    /** Queue places held: requests waiting, and requests being tokenized that will wait. */
+    private final AtomicInteger places = new AtomicInteger();
+    private final Thread thread;
+    private final ExecutorService delivery = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "tessera-deliver");
+        t.setDaemon(true);
+        return t;
+    });
+
+    // engine thread only
+    private final List<Job> running = new ArrayList<>();
+    /** Opened when their adapter arrived (possibly during a step); they join the batch at the next step. */
+    private final List<Job> joined = new ArrayList<>();
+    /** Listener calls of this iteration, handed to the delivery thread together. */
+    private List<Runnable> outbox = new ArrayList<>();
+    private int loading;
+    private long turn;
+    /** The step at which new sequences last joined. */
+    private long joinedAt;
+
+    private volatile boolean accepting = true;
+    private volatile boolean closed;
+    private volatile boolean cancellations;
+    private volatile int active;
+    private volatile int lastBatch;
+    private volatile long kvBytes;
+
+    public Scheduler(ModelHost host, SchedulerOptions options, SchedulerObserver observer) {
+        this.host = host;
+        this.engine = host.engine();
+        if (options.maxRunning() > engine.maxSequences()) {
+            throw new IllegalArgumentException("max-running " + options.maxRunning() + " exceeds the engine's "
+                    + engine.maxSequences() + " KV slots");
+        }
+        this.options = options;
+        this.observer = observer;
+        this.thread = new Thread(this::loop, "tessera-engine");
+        thread.setDaemon(true);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    public ModelHost host() {
+        return host;
+    }
+
+    /**
+     * Holds a queue place for a request about to be tokenized, so that a full queue is refused before that work.
+     *
+     * @throws QueueFullException   when every place is taken
+     * @throws UnavailableException when the scheduler is draining or closed
+     */
+    public Place reserve() {
+        if (!accepting) {
+            throw new UnavailableException("the server is shutting down");
+        }
+        if (places.incrementAndGet() > options.maxQueued()) {
+            places.decrementAndGet();
+            throw new QueueFullException(options.maxQueued());
+        }
+        return new Place();
+    }
+
+    /** A held queue place: submit a request into it, or close it to give it back. */
+    public final class Place implements AutoCloseable {
+        private boolean used;
+
+        private Place() {
+        }
+
+        /**
+         * Queues the request. Checks what only the model knows: the context under full attention and the KV room
+         * LM-Infinite needs.
+         */
+        public Handle submit(GenerationRequest request, GenerationListener listener) {
+            if (used) {
+                throw new IllegalStateException("place already used");
+            }
+            checkFits(request);
+            if (!accepting) {
+                throw new UnavailableException("the server is shutting down");
+            }
+            Job job = new Job(request, listener, new Generation(request.prompt(), request.params(), host.tokenizer(),
+                    host.eosIds(), engine.config().vocabSize()));
+            used = true;
+            waiting.add(request.tenant(), job);
+            LockSupport.unpark(thread);
+            return job;
+        }
+
+        @Override
+        public void close() {
+            if (!used) {
+                places.decrementAndGet();
+            }
+        }
+    }
+
+    private void checkFits(GenerationRequest r) {
+        if (r.prompt().length == 0) {
+            throw new InvalidRequestException("prompt", "the prompt must have at least one token");
+        }
+        if (r.attention() instanceof AttentionPolicy.LmInfinite li) {
+            if (li.cacheEntries() > engine.cacheCapacity()) {
+                throw new InvalidRequestException("attention", "attention n_global + n_local = " + li.cacheEntries()
+                        + " exceeds the KV room per sequence (" + engine.cacheCapacity() + ")");
+            }
+            return;
+        }
+        int virtual = r.adapter() == null ? 0 : r.adapter().virtualTokens();
+        int prompt = r.prompt().length + virtual;
+        if (prompt + r.params().maxTokens() > host.contextLimit()) {
+            throw new ContextLengthException(host.contextLimit(), prompt, r.params().maxTokens());
+        }
+    }
+
+    /** Lets a submitted request go: it stops within one step and frees its KV slot. */
+    public interface Handle {
+        void cancel();
+    }
+
+    /** Requests waiting for a place in the batch (and being tokenized). */
+    public int queued() {
+        return places.get();
+    }
+
+    /** Sequences holding a KV slot or waiting for their adapter. */
+    public int running() {
+        return active;
+    }
+
+    /** Sequences in the last engine step. */
+    public int lastBatch() {
+        return lastBatch;
+    }
+
+    public long kvBytesInUse() {
+        return kvBytes;
+    }
+
+    /** Takes no new requests; what is queued or running goes on. */
+    public void drain() {
+        accepting = false;
+    }
+
+    /** Takes requests again after {@link #drain()}. */
+    public void resume() {
+        if (!closed) {
+            accepting = true;
+        }
+    }
+
+    public boolean accepting() {
+        return accepting;
+    }
+
+    /** Waits until nothing is queued or running; false when the timeout came first. */
+    public boolean awaitIdle(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (places.get() > 0 || active > 0) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(5);
+        }
+        return true;
+    }
+
+    /** Stops the loop now; whatever is queued or running fails as unavailable. */
+    @Override
+    public void close() {
+        accepting = false;
+        closed = true;
+        LockSupport.unpark(thread);
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---- the loop ----
+
+    private void loop() {
+        while (!closed) {
+            try {
+                engine.runPending();
+                running.addAll(joined);
+                joined.clear();
+                if (cancellations) {
+                    cancellations = false;
+                    dropCancelled();
+                }
+                admit();
+                publish();
+                if (running.isEmpty()) {
+                    LockSupport.parkNanos(loading > 0 || engine.hasPending() ? LOADING_PARK : IDLE_PARK);
+                } else {
+                    step();
+                }
+            } catch (RuntimeException | Error e) {
+                LOG.log(System.Logger.Level.ERROR, "engine step failed; failing the running requests", e);
+                running.forEach(j -> j.fail(e));
+                running.clear();
+            }
+            deliver();
+        }
+        UnavailableException stopped = new UnavailableException("the server stopped");
+        running.forEach(j -> j.fail(stopped));
+        joined.forEach(j -> j.fail(stopped));
+        for (Job j = waiting.poll(); j != null; j = waiting.poll()) {
+            places.decrementAndGet();
+            j.fail(stopped);
+        }
+        running.clear();
+        publish();
+        deliver();
+        delivery.shutdown();
+    }
+
+    private void deliver() {
+        if (!outbox.isEmpty()) {
+            List<Runnable> calls = outbox;
+            outbox = new ArrayList<>(calls.size());
+            delivery.execute(() -> calls.forEach(Runnable::run));
+        }
+    }
+
+    private void dropCancelled() {
+        places.addAndGet(-waiting.removeIf(j -> {
+            if (j.cancelled) {
+                j.end(Outcome.CANCELLED);
+            }
+            return j.cancelled;
+        }));
+        running.removeIf(j -> {
+            if (j.cancelled) {
+                engine.release(j.seq);
+                j.end(Outcome.CANCELLED);
+            }
+            return j.cancelled;
+        });
+    }
+
+    /**
+     * New sequences join when the batch is empty, when {@code joinInterval} steps have passed since the last join,
+     * or when at least {@code joinInterval} of them can join at once: then the step their prompts pad is shared
+     * widely enough to be worth it now.
+     */
+    private void admit() {
+        int free = options.maxRunning() - (running.size() + joined.size() + loading);
+        boolean due = running.isEmpty() || turn - joinedAt >= options.joinInterval()
+                || Math.min(free, waiting.size()) >= options.joinInterval();
+        if (!due) {
+            return;
+        }
+        joinedAt = turn;
+        while (running.size() + joined.size() + loading < options.maxRunning()) {
+            Job job = waiting.poll();
+            if (job == null) {
+                return;
+            }
+            places.decrementAndGet();
+            if (job.cancelled) {
+                job.end(Outcome.CANCELLED);
+                continue;
+            }
+            AdapterRef adapter = job.request.adapter();
+            if (adapter == null) {
+                job.open(null);
+                running.add(job);
+                continue;
+            }
+            loading++;
+            // completes on this thread, maybe inside a step: the job joins the batch at the next one
+            host.adapters().acquire(adapter.key(), adapter.dir()).whenComplete((resident, error) -> {
+                loading--;
+                if (error != null) {
+                    job.fail(error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error);
+                } else if (job.cancelled) {
+                    job.end(Outcome.CANCELLED);
+                } else {
+                    try {
+                        job.open(resident);
+                        joined.add(job);
+                    } catch (RuntimeException e) {
+                        job.fail(e);
+                    }
+                }
+            });
+        }
+    }
+
+    private void step() {
+        List<StepPlanner.Entry> entries = new ArrayList<>(running.size());
+        for (Job j : running) {
+            entries.add(j.entry());
+        }
+        int[] plan = StepPlanner.plan(entries, options.maxTokensPerStep(), options.prefillChunk(), turn++);
+        List<StepInput> inputs = new ArrayList<>(running.size());
+        List<Job> stepped = new ArrayList<>(running.size());
+        int tokens = 0;
+        for (int i = 0; i < plan.length; i++) {
+            if (plan[i] > 0) {
+                Job j = running.get(i);
+                inputs.add(j.input(plan[i]));
+                stepped.add(j);
+                tokens += plan[i];
+            }
+        }
+        List<float[]> logits = engine.step(inputs);
+        lastBatch = inputs.size();
+        observer.stepped(inputs.size(), tokens);
+        boolean ended = false;
+        for (int k = 0; k < stepped.size(); k++) {
+            ended |= stepped.get(k).advance(logits.get(k));
+        }
+        if (ended) {
+            running.removeIf(j -> j.seq.released());
+        }
+    }
+
+    private void publish() {
+        long kv = 0;
+        for (Job j : running) {
+            kv += engine.kvBytes(j.seq);
+        }
+        kvBytes = kv;
+        active = running.size() + joined.size() + loading;
+    }
+
+    /** One request from submission to its end. Fields other than {@code cancelled} belong to the engine thread. */
+    private final class Job implements Handle {
+        final GenerationRequest request;
+        final GenerationListener listener;
+        final Generation generation;
+        final long submitted = System.nanoTime();
+        volatile boolean cancelled;
+        Sequence seq;
+        int fed;
+        int next;
+        long lastToken;
+        boolean over;
+
+        Job(GenerationRequest request, GenerationListener listener, Generation generation) {
+            this.request = request;
+            this.listener = listener;
+            this.generation = generation;
+        }
+
+        @Override
+        public void cancel() {
+            cancelled = true;
+            cancellations = true;
+            LockSupport.unpark(thread);
+        }
+
+        void open(ResidentAdapter adapter) {
+            seq = engine.open(request.attention(), adapter);
+        }
+
+        StepPlanner.Entry entry() {
+            int[] prompt = request.prompt();
+            return new StepPlanner.Entry(request.tenant(), prompt.length - fed, seq.length() == 0 ? seq.virtualTokens() : 0);
+        }
+
+        StepInput input(int n) {
+            if (fed < request.prompt().length) {
+                int from = fed;
+                fed += n;
+                return StepInput.next(seq, Arrays.copyOfRange(request.prompt(), from, fed));
+            }
+            return StepInput.next(seq, next);
+        }
+
+        /** Takes the logits of this job's last fed position; true when the job has ended. */
+        boolean advance(float[] logits) {
+            if (fed < request.prompt().length) {
+                return false;   // mid-prompt: these logits predict a token the prompt already has
+            }
+            Generation.Token t = generation.next(logits);
+            long now = System.nanoTime();
+            if (lastToken == 0) {
+                observer.firstToken(request, now - submitted);
+            } else {
+                observer.interToken(request, now - lastToken);
+            }
+            lastToken = now;
+            next = t.id();
+            notify(() -> listener.onToken(t));
+            if (t.finish() == null) {
+                return false;
+            }
+            engine.release(seq);
+            end(Outcome.of(t.finish()));
+            notify(() -> listener.onFinish(new GenerationListener.Finished(t.finish(), generation.matchedStop(),
+                    request.prompt().length, generation.generated())));
+            return true;
+        }
+
+        void fail(Throwable error) {
+            if (seq != null) {
+                engine.release(seq);
+            }
+            end(Outcome.ERROR);
+            notify(() -> listener.onError(error));
+        }
+
+        /** Reports the end once, whatever path got here. */
+        void end(Outcome outcome) {
+            if (!over) {
+                over = true;
+                observer.ended(request, outcome, System.nanoTime() - submitted, request.prompt().length, generation.generated());
+            }
+        }
+
+        /** Queues a listener call for the delivery thread; a listener that fails cancels its request. */
+        private void notify(Runnable call) {
+            outbox.add(() -> {
+                try {
+                    call.run();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "listener failed; cancelling its request", e);
+                    cancel();
+                }
+            });
+        }
+    }
+}

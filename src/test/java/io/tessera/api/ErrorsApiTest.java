@@ -1,0 +1,134 @@
+package io.tessera.api;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.Response;
+import io.tessera.scheduler.Scheduler;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Every refusal is an OpenAI error body {"error":{message,type,param,code}} with the right status. */
+@QuarkusTest
+class ErrorsApiTest extends ServiceTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The error object of a response with the expected status. */
+    static JsonNode error(Response r, int status) throws IOException {
+        r.then().statusCode(status).contentType("application/json");
+        JsonNode body = JSON.readTree(r.asString());
+        JsonNode e = body.get("error");
+        assertThat(e).isNotNull();
+        assertThat(e.fieldNames()).toIterable().containsExactly("message", "type", "param", "code");
+        assertThat(e.get("message").asText()).isNotBlank();
+        return e;
+    }
+
+    @Test
+    void badJsonIs400() throws IOException {
+        JsonNode e = error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":"), 400);
+        assertThat(e.get("type").asText()).isEqualTo("invalid_request_error");
+        assertThat(e.get("code").asText()).isEqualTo("invalid_json");
+    }
+
+    @Test
+    void aFieldOfTheWrongTypeIs400NamingIt() throws IOException {
+        JsonNode e = error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"max_tokens\":\"many\"}"), 400);
+        assertThat(e.get("param").asText()).isEqualTo("max_tokens");
+        e = error(post("/v1/chat/completions", "{\"model\":\"demo-llama\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stream_options\":{\"include_usage\":\"yes\"},\"stream\":true}"), 400);
+        assertThat(e.get("param").asText()).isEqualTo("stream_options.include_usage");
+    }
+
+    @Test
+    void aFieldOutOfRangeIs400NamingIt() throws IOException {
+        assertThat(error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"temperature\":3}"), 400)
+                .get("param").asText()).isEqualTo("temperature");
+        assertThat(error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"max_tokens\":0}"), 400)
+                .get("param").asText()).isEqualTo("max_tokens");
+        assertThat(error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"top_p\":0}"), 400)
+                .get("param").asText()).isEqualTo("top_p");
+        assertThat(error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"logprobs\":9}"), 400)
+                .get("param").asText()).isEqualTo("logprobs");
+        assertThat(error(post("/v1/chat/completions", "{\"model\":\"demo-llama\",\"messages\":[]}"), 400)
+                .get("param").asText()).isEqualTo("messages");
+        assertThat(error(post("/v1/completions", "{\"prompt\":\"x\"}"), 400).get("param").asText()).isEqualTo("model");
+        assertThat(error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"attention\":{\"type\":\"sliding\"}}"), 400)
+                .get("param").asText()).isEqualTo("attention.type");
+    }
+
+    @Test
+    void nOtherThanOneIsRefusedClearly() throws IOException {
+        JsonNode e = error(post("/v1/chat/completions", "{\"model\":\"demo-llama\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"n\":3}"), 400);
+        assertThat(e.get("param").asText()).isEqualTo("n");
+        assertThat(e.get("message").asText()).contains("n must be 1");
+    }
+
+    @Test
+    void anUnknownModelOrAdapterIs404AndNeverTheBaseModel() throws IOException {
+        JsonNode e = error(post("/v1/completions", "{\"model\":\"no-such-adapter\",\"prompt\":\"x\"}"), 404);
+        assertThat(e.get("code").asText()).isEqualTo("model_not_found");
+        assertThat(e.get("message").asText()).contains("no-such-adapter");
+        error(post("/v1/chat/completions", "{\"model\":\"../demo-llama/research-lora\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"), 404);
+        error(post("/v1/completions", "{\"model\":\"Demo-Llama\",\"prompt\":\"x\"}"), 404);
+    }
+
+    @Test
+    void promptPlusMaxTokensOverTheContextIs400WithBothNumbers() throws IOException {
+        String prompt = "[" + "300,".repeat(199) + "300]";
+        JsonNode e = error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":" + prompt + ",\"max_tokens\":100}"), 400);
+        assertThat(e.get("code").asText()).isEqualTo("context_length_exceeded");
+        assertThat(e.get("message").asText()).contains("256").contains("200 prompt tokens").contains("100 max_tokens").contains("lm-infinite");
+        // a prompt adapter's virtual tokens count too
+        JsonNode v = error(post("/v1/completions", "{\"model\":\"legal-prompt\",\"prompt\":" + prompt + ",\"max_tokens\":41}"), 400);
+        assertThat(v.get("message").asText()).contains("216 prompt tokens").contains("41 max_tokens");
+        // LM-Infinite has no such limit
+        post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":" + prompt + ",\"max_tokens\":100,\"attention\":{\"type\":\"lm-infinite\",\"n_global\":8,\"n_local\":128}}")
+                .then().statusCode(200);
+    }
+
+    @Test
+    void aFullQueueIs429WithRetryAfterBeforeThePromptIsEvenRead() throws IOException {
+        Scheduler scheduler = state.scheduler();
+        List<Scheduler.Place> held = new ArrayList<>();
+        try {
+            while (true) {
+                held.add(scheduler.reserve());
+            }
+        } catch (io.tessera.scheduler.QueueFullException full) {
+            // every place is taken
+        }
+        try {
+            // an unreadable prompt would be a 400 from tokenizing: the 429 comes first
+            Response r = post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":{\"not\":\"a prompt\"}}");
+            JsonNode e = error(r, 429);
+            assertThat(e.get("type").asText()).isEqualTo("rate_limit_error");
+            assertThat(r.header("Retry-After")).isEqualTo("1");
+        } finally {
+            held.forEach(Scheduler.Place::close);
+        }
+        post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"max_tokens\":1}").then().statusCode(200);
+    }
+
+    @Test
+    void shuttingDownIs503() throws IOException {
+        state.drain();
+        try {
+            JsonNode e = error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\"}"), 503);
+            assertThat(e.get("type").asText()).isEqualTo("service_unavailable");
+            assertThat(e.get("message").asText()).contains("shutting down");
+        } finally {
+            state.resume();
+        }
+    }
+
+    @Test
+    void unknownPathsAndMethodsGetOpenAiBodiesToo() throws IOException {
+        error(given().get("/v1/engines"), 404);
+        error(given().get("/v1/completions"), 405);
+    }
+}

@@ -1,0 +1,59 @@
+package io.tessera.api;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.quarkus.test.junit.QuarkusTest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** Health, Prometheus metrics and the committed OpenAPI document. */
+@QuarkusTest
+class ObservabilityApiTest extends ServiceTest {
+    static final Path OPENAPI = Path.of("openapi/openapi.yaml");
+
+    @Test
+    void liveAndReadyOnceTheModelIsLoaded() {
+        given().get("/q/health/live").then().statusCode(200);
+        String ready = given().get("/q/health/ready").then().statusCode(200).extract().asString();
+        assertThat(ready).contains("\"model\"").contains("\"ready\"");
+    }
+
+    @Test
+    void metricsCoverRequestsLatenciesTokensTheBatchKvAndAdapters() {
+        post("/v1/completions", "{\"model\":\"research-dora\",\"prompt\":\"Returns\",\"max_tokens\":3}").then().statusCode(200);
+        post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"Returns\",\"max_tokens\":3,\"ignore_eos\":true}").then().statusCode(200);
+        post("/v1/completions", "{\"model\":\"nope\",\"prompt\":\"Returns\"}").then().statusCode(404);
+        String m = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String base = "adapter=\"none\",model=\"demo-llama\"";
+        assertThat(m)
+                .containsPattern("tessera_requests_total\\{" + base + ",outcome=\"length\"} [1-9]")
+                .containsPattern("tessera_requests_total\\{adapter=\"none\",model=\"demo-llama\",outcome=\"model_not_found\"} [1-9]")
+                .contains("tessera_time_to_first_token_seconds_bucket{" + base)
+                .contains("tessera_inter_token_latency_seconds_bucket{" + base)
+                .contains("tessera_request_duration_seconds_count{" + base)
+                .contains("tessera_prompt_tokens_total{" + base)
+                .contains("tessera_generated_tokens_total{" + base)
+                .contains("tessera_generated_tokens_total{adapter=\"research-dora\",model=\"demo-llama\"}")
+                .contains("tessera_queue_depth{model=\"demo-llama\"}")
+                .contains("tessera_running_sequences{model=\"demo-llama\"}")
+                .contains("tessera_batch_size_count{model=\"demo-llama\"}")
+                .contains("tessera_kv_bytes_in_use{model=\"demo-llama\"}")
+                .containsPattern("tessera_adapter_loads_total\\{model=\"demo-llama\"} [1-9]")
+                .contains("tessera_adapter_hits_total{model=\"demo-llama\"}")
+                .contains("tessera_adapter_evictions_total{model=\"demo-llama\"}");
+    }
+
+    @Test
+    void theServedOpenApiDocumentIsTheCommittedOne() throws IOException {
+        String served = given().get("/q/openapi?format=yaml").then().statusCode(200).extract().asString();
+        if (!Files.exists(OPENAPI) || !Files.readString(OPENAPI).equals(served)) {
+            Path actual = Path.of("target/openapi-served.yaml");
+            Files.writeString(actual, served);
+            throw new AssertionError("the served OpenAPI document differs from " + OPENAPI + "; if the API change is "
+                    + "intended, review and commit it: cp " + actual + " " + OPENAPI);
+        }
+    }
+}

@@ -1,0 +1,270 @@
+package io.tessera.scheduler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tessera.adapters.AdapterRef;
+import io.tessera.adapters.DirectoryAdapterCatalog;
+import io.tessera.engine.AttentionPolicy;
+import io.tessera.engine.EngineOptions;
+import io.tessera.engine.sampling.SamplingParams;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The engine loop on the tiny fixture model: batching, chunked prefill, cancellation, adapters, limits. */
+class SchedulerTest {
+    static final Path MODEL = Path.of("testdata/fixtures/models/llama-tiny");
+    static final Path LORA = Path.of("testdata/fixtures/adapters/llama-tiny/lora-qv");
+
+    private ModelHost host;
+    private Scheduler scheduler;
+    /** Engine step at which each request's tokens arrived, from the observer (called on the engine thread). */
+    private final Map<GenerationRequest, List<Long>> tokenSteps = new ConcurrentHashMap<>();
+    private volatile long steps;
+    private volatile int widest;
+    private volatile int heaviest;
+
+    private final SchedulerObserver observer = new SchedulerObserver() {
+        @Override
+        public void firstToken(GenerationRequest r, long nanos) {
+            tokenSteps.computeIfAbsent(r, k -> Collections.synchronizedList(new ArrayList<>())).add(steps);
+        }
+
+        @Override
+        public void interToken(GenerationRequest r, long nanos) {
+            firstToken(r, nanos);
+        }
+
+        @Override
+        public void stepped(int sequences, int tokens) {
+            steps++;
+            widest = Math.max(widest, sequences);
+            heaviest = Math.max(heaviest, tokens);
+        }
+    };
+
+    private void start(int maxRunning, int maxQueued) {
+        start(maxRunning, maxQueued, Executors.newSingleThreadExecutor());
+    }
+
+    private void start(int maxRunning, int maxQueued, ExecutorService loader) {
+        host = ModelHost.open(new EngineOptions(MODEL, EngineOptions.Device.CPU, maxRunning, 0), 1L << 30, loader);
+        scheduler = new Scheduler(host, new SchedulerOptions(maxRunning, 256, 32, maxQueued, 1), observer);
+        scheduler.start();
+    }
+
+    @AfterEach
+    void stop() {
+        if (scheduler != null) {
+            scheduler.close();
+            host.close();
+        }
+    }
+
+    /** What a listener saw. */
+    static final class Collected implements GenerationListener {
+        final StringBuilder text = new StringBuilder();
+        final List<Integer> ids = Collections.synchronizedList(new ArrayList<>());
+        final CompletableFuture<Finished> done = new CompletableFuture<>();
+        final CountDownLatch firstToken = new CountDownLatch(1);
+
+        @Override
+        public void onToken(Generation.Token token) {
+            text.append(token.text());
+            ids.add(token.id());
+            firstToken.countDown();
+        }
+
+        @Override
+        public void onFinish(Finished finished) {
+            done.complete(finished);
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            done.completeExceptionally(error);
+        }
+
+        Finished await() throws Exception {
+            return done.get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    private GenerationRequest request(String prompt, int maxTokens, AttentionPolicy attention, AdapterRef adapter) {
+        return request(host.tokenizer().encode(prompt), maxTokens, attention, adapter);
+    }
+
+    private GenerationRequest request(int[] prompt, int maxTokens, AttentionPolicy attention, AdapterRef adapter) {
+        SamplingParams params = SamplingParams.builder().temperature(0f).maxTokens(maxTokens).ignoreEos(true).build();
+        return new GenerationRequest("t", "llama-tiny", adapter, prompt, params, attention);
+    }
+
+    private Scheduler.Handle submit(GenerationRequest r, Collected c) {
+        try (Scheduler.Place place = scheduler.reserve()) {
+            return place.submit(r, c);
+        }
+    }
+
+    /** The loop publishes its counters once per iteration, just after listeners may have heard of an end. */
+    private void awaitRunning(int n) throws InterruptedException {
+        for (int i = 0; i < 500 && scheduler.running() != n; i++) {
+            Thread.sleep(2);
+        }
+        assertThat(scheduler.running()).isEqualTo(n);
+    }
+
+    private void awaitIdle() throws InterruptedException {
+        assertThat(scheduler.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        assertThat(scheduler.running()).isZero();
+        assertThat(scheduler.queued()).isZero();
+    }
+
+    @Test
+    void requestsOfDifferentLengthsJoinAndLeaveOneBatchWithExactUsage() throws Exception {
+        start(4, 16);
+        String[] prompts = {"Returns the number", "This License applies", "We propose a novel method for", "The", "In this paper"};
+        Collected alone = new Collected();
+        submit(request(prompts[2], 12, AttentionPolicy.FULL, null), alone);
+        alone.await();
+
+        List<Collected> all = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            Collected c = new Collected();
+            submit(request(prompts[i % prompts.length], 3 + 2 * i, AttentionPolicy.FULL, null), c);
+            all.add(c);
+        }
+        for (int i = 0; i < all.size(); i++) {
+            GenerationListener.Finished f = all.get(i).await();
+            assertThat(f.reason()).isEqualTo(FinishReason.LENGTH);
+            assertThat(f.completionTokens()).isEqualTo(3 + 2 * i);
+            assertThat(f.promptTokens()).isEqualTo(host.tokenizer().encode(prompts[i % prompts.length]).length);
+            assertThat(all.get(i).ids).hasSize(3 + 2 * i);
+        }
+        // batching does not change what greedy decoding produces
+        assertThat(all.get(7).ids.subList(0, 12)).isEqualTo(alone.ids);
+        // the limits: sequences per step and tokens per step
+        assertThat(widest).isEqualTo(4);
+        assertThat(heaviest).isLessThanOrEqualTo(256);
+        awaitIdle();
+    }
+
+    @Test
+    void aLongPromptIsPrefilledInChunksWhileAStreamKeepsGettingATokenEveryStep() throws Exception {
+        start(2, 4);
+        Collected stream = new Collected();
+        GenerationRequest streaming = request("Returns the number", 60, AttentionPolicy.FULL, null);
+        submit(streaming, stream);
+        assertThat(stream.firstToken.await(30, TimeUnit.SECONDS)).isTrue();
+
+        int[] longPrompt = IntStream.range(0, 600).map(i -> 4 + (i * 37) % 4000).toArray();
+        Collected lm = new Collected();
+        GenerationRequest longRequest = request(longPrompt, 4, new AttentionPolicy.LmInfinite(8, 128, 256), null);
+        submit(longRequest, lm);
+        assertThat(lm.await().completionTokens()).isEqualTo(4);
+        stream.await();
+
+        List<Long> at = tokenSteps.get(streaming);
+        long firstLong = tokenSteps.get(longRequest).get(0);
+        // 600 prompt tokens in chunks of 32 take many steps; the stream got a token in each of them
+        assertThat(firstLong - at.get(0)).isGreaterThan(600 / 32);
+        for (int i = 1; i < at.size() && at.get(i) <= firstLong; i++) {
+            assertThat(at.get(i) - at.get(i - 1)).isEqualTo(1);
+        }
+        awaitIdle();
+    }
+
+    @Test
+    void aCancelledStreamFreesItsSlotWithinAStep() throws Exception {
+        start(2, 4);
+        Collected c = new Collected();
+        Scheduler.Handle h = submit(request("Returns the number", 200, AttentionPolicy.FULL, null), c);
+        assertThat(c.firstToken.await(30, TimeUnit.SECONDS)).isTrue();
+        awaitRunning(1);
+        h.cancel();
+        awaitIdle();
+        assertThat(scheduler.kvBytesInUse()).isZero();
+        assertThat(c.done).isNotDone();
+        assertThat(c.ids.size()).isLessThan(200);
+    }
+
+    @Test
+    void aRequestWaitingForItsAdapterDoesNotHoldUpOthers() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        ExecutorService gated = Executors.newSingleThreadExecutor();
+        gated.execute(() -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        start(2, 4, gated);
+        AdapterRef lora = DirectoryAdapterCatalog.read(LORA).orElseThrow();
+        Collected adapted = new Collected();
+        submit(request("Returns the number", 5, AttentionPolicy.FULL, lora), adapted);
+        Collected base = new Collected();
+        submit(request("Returns the number", 5, AttentionPolicy.FULL, null), base);
+
+        assertThat(base.await().completionTokens()).isEqualTo(5);
+        assertThat(adapted.done).isNotDone();
+        awaitRunning(1);   // the adapter request holds its place
+        release.countDown();
+        assertThat(adapted.await().completionTokens()).isEqualTo(5);
+        assertThat(adapted.ids).isNotEqualTo(base.ids);
+        assertThat(host.adapters().stats().loads()).isEqualTo(1);
+        awaitIdle();
+    }
+
+    @Test
+    void fullAttentionRefusesPromptPlusMaxTokensBeyondTheContextButLmInfiniteDoesNot() throws Exception {
+        start(1, 4);
+        int[] prompt = IntStream.range(0, 200).map(i -> 4 + i).toArray();
+        try (Scheduler.Place place = scheduler.reserve()) {
+            assertThatThrownBy(() -> place.submit(request(prompt, 100, AttentionPolicy.FULL, null), new Collected()))
+                    .isInstanceOf(ContextLengthException.class)
+                    .hasMessageContaining("256").hasMessageContaining("200 prompt tokens").hasMessageContaining("100 max_tokens")
+                    .hasMessageContaining("lm-infinite");
+        }
+        assertThat(scheduler.queued()).isZero();
+        Collected lm = new Collected();
+        submit(request(prompt, 100, new AttentionPolicy.LmInfinite(8, 64, 256), null), lm);
+        assertThat(lm.await().completionTokens()).isEqualTo(100);
+        awaitIdle();
+    }
+
+    @Test
+    void aFullQueueIsRefusedAndPlacesComeBack() {
+        start(1, 2);
+        Scheduler.Place a = scheduler.reserve();
+        Scheduler.Place b = scheduler.reserve();
+        assertThatThrownBy(scheduler::reserve).isInstanceOf(QueueFullException.class);
+        a.close();
+        scheduler.reserve().close();
+        b.close();
+        assertThat(scheduler.queued()).isZero();
+    }
+
+    @Test
+    void drainingRefusesNewRequestsAndLetsRunningOnesFinish() throws Exception {
+        start(2, 4);
+        Collected c = new Collected();
+        submit(request("Returns the number", 20, AttentionPolicy.FULL, null), c);
+        scheduler.drain();
+        assertThatThrownBy(scheduler::reserve).isInstanceOf(UnavailableException.class);
+        assertThat(c.await().completionTokens()).isEqualTo(20);
+        awaitIdle();
+    }
+}
