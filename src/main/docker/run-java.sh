@@ -8,9 +8,11 @@
 #                           points it at target/quarkus-app to run this very script)
 set -eu
 exec java \
+  -Djava.util.logging.manager=org.jboss.logmanager.LogManager \
   -Dai.djl.offline=true \
   -DDJL_CACHE_DIR="${DJL_CACHE_DIR}" \
   -Dai.djl.pytorch.num_interop_threads=1 \
+  -Xss4m \
   -XX:MaxRAMPercentage="${JAVA_MAX_RAM_PERCENTAGE:-40}" \
   -XX:+ExitOnOutOfMemoryError \
   ${JAVA_OPTS:-} \

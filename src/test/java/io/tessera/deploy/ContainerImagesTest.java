@@ -83,6 +83,16 @@ class ContainerImagesTest {
         }
         assertThat(Files.readString(root.resolve("src/main/docker/Dockerfile.jvm")))
                 .containsPattern("(?m)^FROM eclipse-temurin:17-jre");
+        // the JVM flags bin/tessera serve uses (its jvm=(...) array), each in the images' entry point too
+        String launcher = Files.readString(root.resolve("bin/tessera"));
+        Matcher jvm = Pattern.compile("(?s)\\njvm=\\((.*?)\\)\\n").matcher(launcher);
+        assertThat(jvm.find()).as("bin/tessera's jvm=(...) flags").isTrue();
+        for (String flag : jvm.group(1).split("\\s+")) {
+            if (flag.startsWith("-D") || flag.startsWith("-X")) {
+                String name = flag.contains("=") ? flag.substring(0, flag.indexOf('=') + 1) : flag;
+                assertThat(script).as("run-java.sh passes " + name + " as bin/tessera does").contains(name);
+            }
+        }
         String ignore = Files.readString(root.resolve(".dockerignore"));
         assertThat(ignore).contains("!target/quarkus-app/", "!src/main/docker/run-java.sh");
     }
