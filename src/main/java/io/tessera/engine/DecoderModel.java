@@ -220,9 +220,15 @@ public final class DecoderModel implements AutoCloseable {
         StepPlan plan = ctx.plan();
         NDManager m = ctx.manager();
         NDArray[] cs = rope.tables(m, plan.positions);
-        NDArray[] csGlobal = plan.globals > 0 ? rope.tables(m, plan.globalPositions) : null;
-        NDArray mask = m.create(plan.mask, new Shape(plan.batch, 1, 1, plan.qMax, plan.columns()));
-        NDArray padIdx = plan.packedIsPadded ? null : m.create(plan.padIndex);
+        boolean anyGlobals = plan.layouts.stream().anyMatch(lay -> lay.globals > 0);
+        NDArray[] csGlobal = anyGlobals ? rope.tables(m, plan.globalPositions) : null;
+        List<LayoutArrays> layouts = new ArrayList<>(plan.layouts.size());
+        for (StepPlan.Layout lay : plan.layouts) {
+            layouts.add(new LayoutArrays(lay,
+                    m.create(lay.mask, new Shape(lay.batch, 1, 1, lay.qMax, lay.columns())),
+                    plan.packedIsPadded ? null : m.create(lay.padIndex),
+                    lay.slots == null ? null : m.create(lay.slots)));
+        }
         NDArray unpadIdx = plan.packedIsPadded ? null : m.create(plan.unpadIndex);
         KvCache.Indices before = KvCache.Indices.of(m, plan.before, plan.tokens);
         KvCache.Indices globals = KvCache.Indices.of(m, plan.globalsBefore, plan.tokens);
@@ -244,7 +250,12 @@ public final class DecoderModel implements AutoCloseable {
             cache.write(l, before, k, v);
             cache.write(l, globals, heads.get(new NDIndex(":, {}:{}, :", h, h + kv)), v);
             NDArray qGlobal = csGlobal == null ? null : rope.apply(heads.get(new NDIndex(":, 0:{}, :", h)), csGlobal);
-            NDArray attn = attention(m, plan, l, q, qGlobal, k, v, cache, mask, padIdx, unpadIdx);   // [T, H D]
+            List<NDArray> parts = new ArrayList<>(layouts.size());
+            for (LayoutArrays lay : layouts) {
+                parts.add(attention(m, lay, l, q, qGlobal, k, v, cache));                 // [B Q, H D]
+            }
+            NDArray padded = parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 0);
+            NDArray attn = unpadIdx == null ? padded : padded.get(new NDIndex("{}", unpadIdx));   // [T, H D]
             NDArray out = ctx.adapters().apply(Site.O, l, attn, attn.matMul(o[l]));
             if (oBias[l] != null) {
                 out = out.add(oBias[l]);
@@ -257,8 +268,15 @@ public final class DecoderModel implements AutoCloseable {
         return rmsNorm(last, finalNorm, config.rmsNormEps(), dtype).matMul(lmHead).toType(DataType.FLOAT32, false);
     }
 
-    private NDArray attention(NDManager m, StepPlan plan, int layer, NDArray q, NDArray qGlobal, NDArray k, NDArray v,
-                              KvCache cache, NDArray mask, NDArray padIdx, NDArray unpadIdx) {
+    /** A layout's step-scoped arrays: its mask, packed -> padded index and gathered slots (or nulls). */
+    private record LayoutArrays(StepPlan.Layout plan, NDArray mask, NDArray padIdx, NDArray slots) {
+    }
+
+    /** Attention of one layout's rows: [B Q, H D] in padded order. */
+    private NDArray attention(NDManager m, LayoutArrays layout, int layer, NDArray q, NDArray qGlobal, NDArray k, NDArray v,
+                              KvCache cache) {
+        StepPlan.Layout plan = layout.plan();
+        NDArray padIdx = layout.padIdx();
         int b = plan.batch;
         int qm = plan.qMax;
         int h = config.numHeads();
@@ -270,12 +288,12 @@ public final class DecoderModel implements AutoCloseable {
         List<NDArray> vals = new ArrayList<>(3);
         if (plan.globals > 0) {
             NDArray qg = toHeadGroups(pad(qGlobal, padIdx).mul(scale), b, qm);
-            scores.add(qg.matMul(cache.keys(m, layer, b, 0, plan.globals).transpose(0, 1, 3, 2)));
-            vals.add(cache.values(m, layer, b, 0, plan.globals));
+            scores.add(qg.matMul(cache.keys(m, layer, layout.slots(), b, 0, plan.globals).transpose(0, 1, 3, 2)));
+            vals.add(cache.values(m, layer, layout.slots(), b, 0, plan.globals));
         }
         NDArray q5 = toHeadGroups(pad(q, padIdx).mul(scale), b, qm);                     // [B, KV, gQ, D]
-        scores.add(q5.matMul(cache.keys(m, layer, b, 0, plan.kvCols).transpose(0, 1, 3, 2)));  // [B, KV, gQ, kv]
-        vals.add(cache.values(m, layer, b, 0, plan.kvCols));
+        scores.add(q5.matMul(cache.keys(m, layer, layout.slots(), b, 0, plan.kvCols).transpose(0, 1, 3, 2)));  // [B, KV, gQ, kv]
+        vals.add(cache.values(m, layer, layout.slots(), b, 0, plan.kvCols));
         if (plan.newCols > 0) {
             NDArray kn = pad(k, padIdx).reshape(b, qm, kv, d).transpose(0, 2, 1, 3);      // [B, KV, Q, D]
             scores.add(q5.matMul(kn.transpose(0, 1, 3, 2)));
@@ -283,7 +301,7 @@ public final class DecoderModel implements AutoCloseable {
         }
         NDArray s = scores.size() == 1 ? scores.get(0) : concatColumns(scores);
         int cols = plan.columns();
-        NDArray p = s.reshape(b, kv, g, qm, cols).toType(DataType.FLOAT32, false).add(mask).softmax(4)
+        NDArray p = s.reshape(b, kv, g, qm, cols).toType(DataType.FLOAT32, false).add(layout.mask()).softmax(4)
                 .toType(dtype, false).reshape(b, kv, g * qm, cols);
         NDArray out = null;
         int from = 0;
@@ -293,8 +311,7 @@ public final class DecoderModel implements AutoCloseable {
             out = out == null ? part : out.add(part);
             from += w;
         }
-        NDArray merged = out.reshape(b, kv, g, qm, d).transpose(0, 3, 1, 2, 4).reshape(b * qm, h * d);
-        return unpadIdx == null ? merged : merged.get(new NDIndex("{}", unpadIdx));
+        return out.reshape(b, kv, g, qm, d).transpose(0, 3, 1, 2, 4).reshape(b * qm, h * d);
     }
 
     private static NDArray concatColumns(List<NDArray> parts) {

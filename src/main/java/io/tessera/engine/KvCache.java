@@ -43,18 +43,19 @@ final class KvCache implements AutoCloseable {
         values[layer].set(at, w.rows == null ? v : v.get(new NDIndex("{}", w.rows)));
     }
 
-    /** [B, kvHeads, from:to, D] views of slots 0..B-1. */
-    NDArray keys(NDManager step, int layer, int batch, int from, int to) {
-        return view(step, keys[layer], batch, from, to);
+    /** [B, kvHeads, from:to, D]: a view of slots 0..B-1, or the given slots gathered. */
+    NDArray keys(NDManager step, int layer, NDArray slots, int batch, int from, int to) {
+        return read(step, keys[layer], slots, batch, from, to);
     }
 
-    NDArray values(NDManager step, int layer, int batch, int from, int to) {
-        return view(step, values[layer], batch, from, to);
+    NDArray values(NDManager step, int layer, NDArray slots, int batch, int from, int to) {
+        return read(step, values[layer], slots, batch, from, to);
     }
 
-    private static NDArray view(NDManager step, NDArray t, int batch, int from, int to) {
-        NDArray v = t.get(new NDIndex("0:{}, :, {}:{}, :", batch, from, to));
-        v.attach(step);   // a view handle, freed with the step; the storage stays the cache's
+    private static NDArray read(NDManager step, NDArray t, NDArray slots, int batch, int from, int to) {
+        NDArray v = slots == null ? t.get(new NDIndex("0:{}, :, {}:{}, :", batch, from, to))
+                : t.get(new NDIndex("{}, :, {}:{}, :", slots, from, to));
+        v.attach(step);   // a view (or gathered copy) freed with the step; the cache's storage stays
         return v;
     }
 

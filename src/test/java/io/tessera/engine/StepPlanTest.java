@@ -19,8 +19,14 @@ class StepPlanTest {
     private static final LmInfinite LAMBDA = new LmInfinite(2, 4, 4);
     private static final AttentionPolicy FULL = AttentionPolicy.FULL;
 
-    private static String mask(StepPlan p, int slot, int k) {
-        int base = (slot * p.qMax + k) * p.columns();
+    /** Mask of padded row (b, k) of the plan's only layout. */
+    private static String mask(StepPlan p, int b, int k) {
+        assertThat(p.layouts).hasSize(1);
+        return mask(p.layouts.get(0), b, k);
+    }
+
+    private static String mask(StepPlan.Layout p, int b, int k) {
+        int base = (b * p.qMax + k) * p.columns();
         StringBuilder s = new StringBuilder();
         for (int c = 0; c < p.columns(); c++) {
             if (c == p.globals || c == p.globals + p.kvCols) {
@@ -33,6 +39,11 @@ class StepPlanTest {
         return p.newCols == 0 ? s + "|" : s.toString();
     }
 
+    private static int[] shape(StepPlan p) {
+        StepPlan.Layout l = p.layouts.get(0);
+        return new int[] {l.batch, l.qMax, p.tokens, l.globals, l.kvCols, l.newCols};
+    }
+
     /** Cache writes as "row>slot:entry". */
     private static List<String> writes(StepPlan.Writes w) {
         List<String> out = new ArrayList<>();
@@ -43,24 +54,44 @@ class StepPlanTest {
     }
 
     @Test
-    void fullAttentionDecodeNextToAPrefill() {
-        // slot 0 decodes its 4th token, slot 1 prefills 2 tokens
+    void aDecodeNextToAPrefillGetsItsOwnLayout() {
+        // slot 0 decodes its 4th token, slot 1 prefills 2 tokens: the decode is not padded to the chunk's 2 queries
         StepPlan p = new StepPlan(List.of(new Row(0, 3, 1, FULL), new Row(1, 0, 2, FULL)), 16);
-        assertThat(new int[] {p.batch, p.qMax, p.tokens, p.globals, p.kvCols, p.newCols}).containsExactly(2, 2, 3, 0, 4, 0);
+        assertThat(p.tokens).isEqualTo(3);
         assertThat(p.rowStart).containsExactly(0, 1);
         assertThat(p.positions).containsExactly(3, 0, 1);
         assertThat(p.globalPositions).containsExactly(3, 0, 1);
-        // padded [slot, k]: (0,0) is packed row 0, (0,1) is padding, (1,0) and (1,1) are rows 1 and 2
-        assertThat(p.padIndex).containsExactly(0, 0, 1, 2);
-        assertThat(p.unpadIndex).containsExactly(0, 2, 3);
+        assertThat(p.layouts).hasSize(2);
+        StepPlan.Layout decode = p.layouts.get(0);
+        StepPlan.Layout chunk = p.layouts.get(1);
+        // decodes: a view of slots 0..0, one query each
+        assertThat(new int[] {decode.batch, decode.qMax, decode.kvCols}).containsExactly(1, 1, 4);
+        assertThat(decode.slots).isNull();
+        assertThat(decode.padIndex).containsExactly(0);
+        // chunks: slot 1 gathered, two queries
+        assertThat(new int[] {chunk.batch, chunk.qMax, chunk.kvCols}).containsExactly(1, 2, 2);
+        assertThat(chunk.slots).containsExactly(1);
+        assertThat(chunk.padIndex).containsExactly(1, 2);
+        // the layouts' outputs are concatenated: the chunk's padded rows come after the decode's one
+        assertThat(p.unpadIndex).containsExactly(0, 1, 2);
         assertThat(p.packedIsPadded).isFalse();
         assertThat(writes(p.before)).containsExactly("0>0:3", "1>1:0", "2>1:1");
         assertThat(p.globalsBefore.size()).isZero();
         assertThat(p.after.size()).isZero();
-        assertThat(mask(p, 0, 0)).isEqualTo("|xxxx|");
-        assertThat(mask(p, 0, 1)).isEqualTo("|....|");
-        assertThat(mask(p, 1, 0)).isEqualTo("|x...|");
-        assertThat(mask(p, 1, 1)).isEqualTo("|xx..|");
+        assertThat(mask(decode, 0, 0)).isEqualTo("|xxxx|");
+        assertThat(mask(chunk, 0, 0)).isEqualTo("|x.|");
+        assertThat(mask(chunk, 0, 1)).isEqualTo("|xx|");
+    }
+
+    @Test
+    void chunksAloneShareOneLayoutOverTheSlotView() {
+        StepPlan p = new StepPlan(List.of(new Row(0, 0, 3, FULL), new Row(1, 4, 2, FULL)), 16);
+        assertThat(shape(p)).containsExactly(2, 3, 5, 0, 6, 0);
+        assertThat(p.layouts.get(0).slots).isNull();
+        assertThat(p.layouts.get(0).padIndex).containsExactly(0, 1, 2, 3, 4, 0);
+        assertThat(p.unpadIndex).containsExactly(0, 1, 2, 3, 4);
+        assertThat(mask(p, 1, 1)).isEqualTo("|xxxxxx|");
+        assertThat(mask(p, 1, 2)).isEqualTo("|......|");
     }
 
     @Test
@@ -69,14 +100,14 @@ class StepPlanTest {
         assertThat(new StepPlan(List.of(new Row(0, 0, 7, FULL)), 16).packedIsPadded).isTrue();
         // slot 0 is not in the step, yet the padded view starts at slot 0
         assertThat(new StepPlan(List.of(new Row(1, 2, 1, FULL)), 16).packedIsPadded).isFalse();
-        assertThat(new StepPlan(List.of(new Row(0, 0, 3, FULL), new Row(1, 4, 1, FULL)), 16).packedIsPadded).isFalse();
+        assertThat(new StepPlan(List.of(new Row(0, 0, 3, FULL), new Row(1, 4, 2, FULL)), 16).packedIsPadded).isFalse();
     }
 
     @Test
     void lmInfiniteDecodeFarAndNearTheStart() {
         // slot 0 at position 9: ring holds 8, 9, 6, 7 (entries 2..5); slot 1 at position 1: still all local
         StepPlan p = new StepPlan(List.of(new Row(0, 9, 1, LAMBDA), new Row(1, 1, 1, LAMBDA)), 16);
-        assertThat(new int[] {p.batch, p.qMax, p.tokens, p.globals, p.kvCols, p.newCols}).containsExactly(2, 1, 2, 2, 6, 0);
+        assertThat(shape(p)).containsExactly(2, 1, 2, 2, 6, 0);
         assertThat(p.positions).containsExactly(9, 1);
         // the global branch rotates the query by min(D, p)
         assertThat(p.globalPositions).containsExactly(4, 1);
@@ -95,7 +126,7 @@ class StepPlanTest {
     void lmInfiniteChunkLongerThanTheWindowNextToAFullRow() {
         // slot 1 has positions 0..2 cached and prefills 3..8 in one chunk; slot 0 prefills 2 tokens with full attention
         StepPlan p = new StepPlan(List.of(new Row(0, 0, 2, FULL), new Row(1, 3, 6, LAMBDA)), 16);
-        assertThat(new int[] {p.batch, p.qMax, p.tokens, p.globals, p.kvCols, p.newCols}).containsExactly(2, 6, 8, 2, 5, 6);
+        assertThat(shape(p)).containsExactly(2, 6, 8, 2, 5, 6);
         assertThat(p.positions).containsExactly(0, 1, 3, 4, 5, 6, 7, 8);
         assertThat(p.globalPositions).containsExactly(0, 1, 3, 4, 4, 4, 4, 4);
         assertThat(writes(p.before)).containsExactly("0>0:0", "1>0:1");
@@ -119,7 +150,7 @@ class StepPlanTest {
     void lmInfiniteChunkAfterTheRingHasWrapped() {
         // positions 0..8 cached: ring entries 2..5 hold positions 8, 5, 6, 7; the chunk is 9..11
         StepPlan p = new StepPlan(List.of(new Row(0, 9, 3, LAMBDA)), 16);
-        assertThat(new int[] {p.globals, p.kvCols, p.newCols}).containsExactly(2, 6, 3);
+        assertThat(shape(p)).endsWith(2, 6, 3);
         assertThat(writes(p.after)).containsExactly("0>0:3", "1>0:4", "2>0:5");
         assertThat(mask(p, 0, 0)).isEqualTo("xx|..x.xx|x..");
         assertThat(mask(p, 0, 1)).isEqualTo("xx|..x..x|xx.");
