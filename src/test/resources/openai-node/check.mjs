@@ -2,7 +2,7 @@
 // Prints one JSON line with what it saw; the JUnit test asserts on it.
 import OpenAI from 'openai';
 
-const client = new OpenAI({ baseURL: process.env.TESSERA_BASE_URL, apiKey: 'unused', maxRetries: 0 });
+const client = new OpenAI({ baseURL: process.env.TESSERA_BASE_URL, apiKey: process.env.TESSERA_API_KEY, maxRetries: 0 });
 const messages = [{ role: 'user', content: 'Hello' }];
 
 const models = [];

@@ -3,7 +3,10 @@ package io.tessera.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import io.tessera.adapters.RegistryException;
 import io.tessera.api.ErrorResponse.ErrorDetail;
+import io.tessera.cluster.Counters;
+import io.tessera.cluster.RateLimitedException;
 import io.tessera.config.TesseraConfig;
 import io.tessera.engine.CheckpointException;
 import io.tessera.engine.tokenizer.ChatTemplateException;
@@ -44,7 +47,20 @@ public class ErrorMapper {
         KINDS.put(UnavailableException.class, new Kind(503, "service_unavailable", null));
         // an adapter on the server that cannot be loaded is the server's fault, not the request's
         KINDS.put(CheckpointException.class, new Kind(500, "server_error", "adapter_unavailable"));
+        KINDS.put(RateLimitedException.class, new Kind(429, "rate_limit_error", "rate_limit_exceeded"));
+        KINDS.put(Counters.RedisDownException.class, new Kind(503, "service_unavailable", "redis_unavailable"));
     }
+
+    /** Registry refusals: the kind follows the problem. */
+    private static final Map<RegistryException.Problem, Kind> REGISTRY = Map.of(
+            RegistryException.Problem.INVALID, new Kind(400, "invalid_request_error", "invalid"),
+            RegistryException.Problem.UNAUTHENTICATED, new Kind(401, "authentication_error", "invalid_api_key"),
+            RegistryException.Problem.FORBIDDEN, new Kind(403, "permission_error", "forbidden"),
+            RegistryException.Problem.NOT_FOUND, new Kind(404, "invalid_request_error", "not_found"),
+            RegistryException.Problem.CONFLICT, new Kind(409, "invalid_request_error", "conflict"),
+            RegistryException.Problem.TOO_LARGE, new Kind(413, "invalid_request_error", "too_large"),
+            RegistryException.Problem.REJECTED, new Kind(422, "invalid_request_error", "adapter_rejected"),
+            RegistryException.Problem.UNAVAILABLE, new Kind(503, "service_unavailable", "registry_unavailable"));
 
     private static final Kind INTERNAL = new Kind(500, "server_error", null);
 
@@ -62,13 +78,15 @@ public class ErrorMapper {
         if (cause instanceof WebApplicationException w && kind == INTERNAL) {
             // routing and content negotiation (unknown path 404, 405, 415): their status, an OpenAI body
             kind = new Kind(w.getResponse().getStatus(), "invalid_request_error", null);
-        } else if (kind.status() >= 500 && !(cause instanceof UnavailableException)) {
+        } else if (kind.status() >= 500 && kind.status() != 503) {
             LOG.error("request failed", cause);
         }
         metrics.rejected(kind.code() != null ? kind.code() : kind.type());
         Response.ResponseBuilder r = Response.status(kind.status()).type(MediaType.APPLICATION_JSON_TYPE)
                 .entity(new ErrorResponse(detail(cause, kind)));
-        if (kind.status() == 429) {
+        if (cause instanceof RateLimitedException limited) {
+            r.header(HttpHeaders.RETRY_AFTER, limited.retryAfterSeconds());
+        } else if (kind.status() == 429) {
             r.header(HttpHeaders.RETRY_AFTER, Math.max(1, config.scheduler().retryAfter().toSeconds()));
         }
         return r.build();
@@ -89,6 +107,9 @@ public class ErrorMapper {
     }
 
     private static Kind kind(Throwable e) {
+        if (e instanceof RegistryException r) {
+            return REGISTRY.get(r.problem());
+        }
         for (Class<?> c = e.getClass(); c != null; c = c.getSuperclass()) {
             Kind k = KINDS.get(c);
             if (k != null) {

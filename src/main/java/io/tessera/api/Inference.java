@@ -4,6 +4,7 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.operators.multi.processors.UnicastProcessor;
 import io.tessera.adapters.AdapterCatalog;
 import io.tessera.adapters.AdapterRef;
+import io.tessera.cluster.Accounting;
 import io.tessera.engine.AttentionPolicy;
 import io.tessera.engine.sampling.SamplingParams;
 import io.tessera.scheduler.Generation;
@@ -11,6 +12,7 @@ import io.tessera.scheduler.GenerationListener;
 import io.tessera.scheduler.GenerationRequest;
 import io.tessera.scheduler.ModelHost;
 import io.tessera.scheduler.Scheduler;
+import io.tessera.security.Caller;
 import io.tessera.service.ServingState;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -21,14 +23,18 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class Inference {
     private static final Logger LOG = Logger.getLogger(Inference.class);
-    /** There are no tenants yet: everyone is this one. */
-    static final String TENANT = "default";
 
     @Inject
     ServingState state;
 
     @Inject
     AdapterCatalog catalog;
+
+    @Inject
+    CurrentCaller caller;
+
+    @Inject
+    Accounting accounting;
 
     /** What a model name resolved to: the base model (adapter null) or one of the caller's adapters. */
     record Target(String name, AdapterRef adapter) {
@@ -59,22 +65,26 @@ public class Inference {
 
     /**
      * Queues a request. Refusals come in this order, each before costlier work: shutting down or loading (503),
-     * fields checked without the prompt (400), unknown model (404), queue full (429); then, once the prompt is
-     * tokenized, sampling fields and the context limit (400). Cancelling the returned stream cancels the sequence.
+     * fields checked without the prompt (400), unknown model (404: another tenant's adapter too), tenant over its
+     * rate limits (429), queue full (429); then, once the prompt is tokenized, sampling fields and the context limit
+     * (400). Cancelling the returned stream cancels the sequence.
      */
     Multi<Event> submit(SamplingFields f, Function<ModelHost, int[]> tokenize, Prepared prepared) {
         Scheduler scheduler = state.scheduler();
         ModelHost host = scheduler.host();
         RequestReader.checkCommon(f);
         AttentionPolicy attention = RequestReader.attention(f.attention(), host.engine().config());
-        Target target = resolve(host, f.model());
+        Caller who = caller.get();
+        Target target = resolve(host, who, f.model());
+        accounting.admit(who);
         try (Scheduler.Place place = scheduler.reserve()) {
             int[] prompt = tokenize.apply(host);
             LOG.debugf("%s: %d prompt tokens for user %s", target.name(), prompt.length, f.user());
             SamplingParams params = prepared.params(prompt.length + target.virtualTokens(), attention, host.contextLimit());
             UnicastProcessor<Event> events = UnicastProcessor.create();
             Scheduler.Handle handle = place.submit(
-                    new GenerationRequest(TENANT, target.name(), target.adapter(), prompt, params, attention),
+                    new GenerationRequest(who.isAdmin() ? "admin" : who.tenantName(), target.name(), target.adapter(),
+                            prompt, params, attention),
                     new GenerationListener() {
                         @Override
                         public void onToken(Generation.Token token) {
@@ -83,6 +93,7 @@ public class Inference {
 
                         @Override
                         public void onFinish(Finished finished) {
+                            accounting.finished(who, target.name(), finished.promptTokens(), finished.completionTokens());
                             events.onNext(new Done(finished));
                             events.onComplete();
                         }
@@ -96,11 +107,12 @@ public class Inference {
         }
     }
 
-    private Target resolve(ModelHost host, String model) {
+    /** The base model, or an adapter of the caller's tenant (the admin key has none). */
+    private Target resolve(ModelHost host, Caller who, String model) {
         if (model.equals(host.name())) {
             return new Target(model, null);
         }
-        return catalog.resolve(TENANT, model).map(a -> new Target(model, a))
+        return catalog.resolve(who.tenantName(), model).map(a -> new Target(model, a))
                 .orElseThrow(() -> new ModelNotFoundException(model));
     }
 }

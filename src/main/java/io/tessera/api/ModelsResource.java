@@ -2,7 +2,6 @@ package io.tessera.api;
 
 import io.tessera.api.ModelList.ModelCard;
 import io.tessera.adapters.AdapterCatalog;
-import io.tessera.adapters.AdapterRef;
 import io.tessera.service.ServingState;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
@@ -27,6 +26,9 @@ public class ModelsResource {
     @Inject
     AdapterCatalog catalog;
 
+    @Inject
+    CurrentCaller caller;
+
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Lists the models the caller may use", description = "The base model, then its adapters, "
@@ -37,8 +39,8 @@ public class ModelsResource {
         String base = state.host().name();
         List<ModelCard> cards = new ArrayList<>();
         cards.add(new ModelCard(base, "model", started, "tessera", base, null));
-        for (AdapterRef a : catalog.list(Inference.TENANT)) {
-            cards.add(new ModelCard(a.name(), "model", started, "tessera", base, base));
+        for (String a : catalog.list(caller.get().tenantName())) {
+            cards.add(new ModelCard(a, "model", started, "tessera", base, base));
         }
         return new ModelList("list", cards);
     }

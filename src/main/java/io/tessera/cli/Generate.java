@@ -1,7 +1,6 @@
 package io.tessera.cli;
 
 import io.tessera.adapters.AdapterRef;
-import io.tessera.adapters.DirectoryAdapterCatalog;
 import io.tessera.engine.AttentionPolicy;
 import io.tessera.engine.EngineOptions;
 import io.tessera.engine.sampling.SamplingParams;
@@ -67,7 +66,7 @@ final class Generate {
     }
 
     private static AdapterRef adapterAt(Path dir) {
-        return DirectoryAdapterCatalog.read(dir)
+        return AdapterRef.fromDirectory(dir)
                 .orElseThrow(() -> new Args.UsageException("--adapter " + dir + ": no adapter_config.json there"));
     }
 

@@ -62,9 +62,6 @@ public interface TesseraConfig {
     }
 
     interface Adapters {
-        /** Directory with one subdirectory per adapter; default adapters-store/seed/NAME-OF-THE-MODEL-DIRECTORY. */
-        Optional<Path> dir();
-
         /** Bytes of adapter weights kept resident before least recently used ones are evicted. */
         @WithDefault("1073741824")
         long budgetBytes();
@@ -84,10 +81,5 @@ public interface TesseraConfig {
     default SchedulerOptions schedulerOptions() {
         Scheduler s = scheduler();
         return new SchedulerOptions(s.maxRunning(), s.maxTokensPerStep(), s.prefillChunk(), s.maxQueued(), s.joinInterval());
-    }
-
-    default Path adaptersDir() {
-        return adapters().dir().orElse(Path.of("adapters-store", "seed")
-                .resolve(model().toAbsolutePath().normalize().getFileName()));
     }
 }

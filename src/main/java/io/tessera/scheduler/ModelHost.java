@@ -22,31 +22,43 @@ public final class ModelHost implements AutoCloseable {
     private final ExecutorService loader;
     private final AdapterTable adapters;
 
-    private ModelHost(Engine engine, TextTokenizer tokenizer, long adapterBudgetBytes, ExecutorService loader) {
+    private ModelHost(Engine engine, TextTokenizer tokenizer, long adapterBudgetBytes, ExecutorService loader,
+                      AdapterTable.Source adapterSource) {
         this.name = engine.files().dir().toAbsolutePath().normalize().getFileName().toString();
         this.engine = engine;
         this.tokenizer = tokenizer;
         this.settings = TokenizerSettings.load(engine.files().dir(), tokenizer);
         this.chatTemplate = settings.chatTemplate().isPresent() ? ChatTemplate.of(settings) : null;
         this.loader = loader;
-        this.adapters = new AdapterTable(engine, adapterBudgetBytes, loader);
+        this.adapters = new AdapterTable(engine, adapterBudgetBytes, loader, adapterSource);
     }
 
     public static ModelHost open(EngineOptions options, long adapterBudgetBytes) {
-        return open(options, adapterBudgetBytes, Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "tessera-adapter-loader");
-            t.setDaemon(true);
-            return t;
-        }));
+        return open(options, adapterBudgetBytes, newLoader(), null);
     }
 
     /** @param loader reads and checks adapter files off the engine thread; the host shuts it down on close */
     public static ModelHost open(EngineOptions options, long adapterBudgetBytes, ExecutorService loader) {
+        return open(options, adapterBudgetBytes, loader, null);
+    }
+
+    /** The loader thread {@link #open(EngineOptions, long)} uses. */
+    public static ExecutorService newLoader() {
+        return Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "tessera-adapter-loader");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** @param adapterSource where adapters come from when not resident (a host-memory tier); null: their directories */
+    public static ModelHost open(EngineOptions options, long adapterBudgetBytes, ExecutorService loader,
+                                 AdapterTable.Source adapterSource) {
         Engine engine = Engine.open(options);
         TextTokenizer tokenizer = null;
         try {
             tokenizer = TextTokenizer.load(options.modelDir());
-            return new ModelHost(engine, tokenizer, adapterBudgetBytes, loader);
+            return new ModelHost(engine, tokenizer, adapterBudgetBytes, loader, adapterSource);
         } catch (RuntimeException e) {
             if (tokenizer != null) {
                 tokenizer.close();

@@ -3,6 +3,8 @@ package io.tessera.service;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.tessera.adapters.AdapterResidency;
+import io.tessera.adapters.DemoSeeder;
 import io.tessera.config.TesseraConfig;
 import io.tessera.scheduler.EngineThreads;
 import io.tessera.scheduler.ModelHost;
@@ -32,6 +34,12 @@ public class ServingState {
     @Inject
     ServiceMetrics metrics;
 
+    @Inject
+    AdapterResidency residency;
+
+    @Inject
+    DemoSeeder seeder;
+
     @ConfigProperty(name = "quarkus.shutdown.timeout", defaultValue = "30s")
     Duration grace;
 
@@ -50,12 +58,14 @@ public class ServingState {
         try {
             long t = System.nanoTime();
             EngineThreads.use(config.engineThreads().orElse(EngineThreads.serving()));
-            ModelHost h = ModelHost.open(config.engineOptions(), config.adapters().budgetBytes());
+            ModelHost h = ModelHost.open(config.engineOptions(), config.adapters().budgetBytes(), ModelHost.newLoader(),
+                    residency::load);
             Scheduler s = new Scheduler(h, config.schedulerOptions(), metrics);
             metrics.bind(s);
             s.start();
             host = h;
             scheduler = s;
+            seeder.seedOnce();
             phase = Phase.READY;
             LOG.infof("model %s loaded from %s in %d ms (%s, %d KV slots, %d engine threads)", h.name(), config.model(),
                     (System.nanoTime() - t) / 1_000_000, h.engine().device(), h.engine().maxSequences(), EngineThreads.current());

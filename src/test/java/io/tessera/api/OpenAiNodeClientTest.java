@@ -46,7 +46,7 @@ class OpenAiNodeClientTest extends ServiceTest {
         try (var script = getClass().getResourceAsStream("/openai-node/check.mjs")) {
             Files.write(DIR.resolve("check.mjs"), script.readAllBytes());
         }
-        String out = run(List.of("node", "check.mjs"), Map.of("TESSERA_BASE_URL", v1.toString()));
+        String out = run(List.of("node", "check.mjs"), Map.of("TESSERA_BASE_URL", v1.toString(), "TESSERA_API_KEY", demoKey));
         String line = out.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElseThrow(() -> new AssertionError(out));
         JsonNode r = new ObjectMapper().readTree(line);
 

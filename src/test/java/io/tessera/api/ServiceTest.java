@@ -3,16 +3,24 @@ package io.tessera.api;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.restassured.RestAssured;
+import io.restassured.builder.RequestSpecBuilder;
 import io.restassured.response.Response;
 import io.tessera.service.ServingState;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 
-/** What the @QuarkusTest classes share: the model is loaded before each test, and helpers for JSON and SSE. */
+/**
+ * What the @QuarkusTest classes share: the model is loaded before each test, every request carries a key of the
+ * demo tenant (which holds the seed adapters), and helpers for JSON and SSE.
+ */
 abstract class ServiceTest {
     static final String BASE = "demo-llama";
+    /** A key of the demo tenant, issued once per test run with the admin key. */
+    static String demoKey;
 
     @Inject
     ServingState state;
@@ -23,6 +31,16 @@ abstract class ServiceTest {
             Thread.sleep(100);
         }
         assertThat(state.phase()).isEqualTo(ServingState.Phase.READY);
+        if (demoKey == null) {
+            demoKey = given().auth().oauth2("test-admin-key").post("/v1/admin/tenants/demo/keys").then().statusCode(201)
+                    .extract().path("api_key");
+        }
+        RestAssured.requestSpecification = new RequestSpecBuilder().addHeader("Authorization", "Bearer " + demoKey).build();
+    }
+
+    @AfterEach
+    void forgetKey() {
+        RestAssured.requestSpecification = null;
     }
 
     static Response post(String path, String json) {

@@ -28,7 +28,8 @@ class StreamLifecycleApiTest extends ServiceTest {
         Socket s = new Socket(root.getHost(), root.getPort());
         byte[] json = body.getBytes(StandardCharsets.UTF_8);
         OutputStream out = s.getOutputStream();
-        out.write(("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: "
+        out.write(("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + demoKey
+                + "\r\nContent-Type: application/json\r\nContent-Length: "
                 + json.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         out.write(json);
         out.flush();

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tessera.adapters.AdapterRef;
-import io.tessera.adapters.DirectoryAdapterCatalog;
 import io.tessera.engine.AttentionPolicy;
 import io.tessera.engine.EngineOptions;
 import io.tessera.engine.sampling.SamplingParams;
@@ -212,7 +211,7 @@ class SchedulerTest {
             }
         });
         start(2, 4, gated);
-        AdapterRef lora = DirectoryAdapterCatalog.read(LORA).orElseThrow();
+        AdapterRef lora = AdapterRef.fromDirectory(LORA).orElseThrow();
         Collected adapted = new Collected();
         submit(request("Returns the number", 5, AttentionPolicy.FULL, lora), adapted);
         Collected base = new Collected();

@@ -19,6 +19,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * kept across evictions and reloads and never given to another key.
  */
 public final class AdapterTable {
+    /** Where a key's adapter comes from when it is not resident: by default the loader reading its directory. */
+    @FunctionalInterface
+    public interface Source {
+        Adapter load(String key, Path dir);
+    }
+
     /** Counters for metrics. */
     public record Stats(long loads, long hits, long evictions, long residentBytes, int resident, long failures) {
     }
@@ -26,7 +32,7 @@ public final class AdapterTable {
     private final Engine engine;
     private final long budgetBytes;
     private final Executor loader;
-    private final AdapterLoader files;
+    private final Source source;
     private final AtomicLong nextId = new AtomicLong(1);
     private final Map<String, Long> ids = new ConcurrentHashMap<>();
     // engine thread only, access-ordered for LRU
@@ -41,10 +47,16 @@ public final class AdapterTable {
     private long failures;
 
     public AdapterTable(Engine engine, long budgetBytes, Executor loader) {
+        this(engine, budgetBytes, loader, null);
+    }
+
+    /** With a source in front of the directory loader (a host-memory tier), or null for the loader alone. */
+    public AdapterTable(Engine engine, long budgetBytes, Executor loader, Source source) {
         this.engine = engine;
         this.budgetBytes = budgetBytes;
         this.loader = loader;
-        this.files = new AdapterLoader(engine.model());
+        AdapterLoader files = new AdapterLoader(engine.model());
+        this.source = source != null ? source : (key, dir) -> files.load(dir);
     }
 
     /** The internal id of a key: assigned on first sight, stable for the life of this table. */
@@ -79,7 +91,7 @@ public final class AdapterTable {
 
     private CompletableFuture<ResidentAdapter> startLoad(String key, Path dir) {
         CompletableFuture<ResidentAdapter> done = new CompletableFuture<>();
-        CompletableFuture.supplyAsync(() -> files.load(dir), loader).whenComplete((adapter, error) -> engine.submit(() -> {
+        CompletableFuture.supplyAsync(() -> source.load(key, dir), loader).whenComplete((adapter, error) -> engine.submit(() -> {
             loading.remove(key);
             if (error != null) {
                 failures++;

@@ -1,0 +1,90 @@
+package io.tessera.adapters;
+
+import static io.tessera.adapters.RegistryException.Problem.REJECTED;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tessera.engine.CheckpointException;
+import io.tessera.engine.DecoderModel;
+import io.tessera.engine.adapter.Adapter;
+import io.tessera.engine.adapter.AdapterLoader;
+import io.tessera.engine.adapter.ExpertGroupAdapter;
+import io.tessera.engine.adapter.LoraAdapter;
+import io.tessera.engine.adapter.PromptTuningAdapter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+/**
+ * Checks an unpacked adapter against the resident base model with the engine's own loader (safetensors layout,
+ * peft_type, targets, shapes, NaN/Inf, pickles) and describes it for the registry.
+ */
+public final class AdapterInspector {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * @param kind          LORA, DORA, PROMPT_TUNING or MOGE_EXPERT_GROUPS
+     * @param rank          the largest LoRA rank, or the prompt's virtual tokens; null for expert groups
+     * @param targetModules what it changes, for listings
+     */
+    public record Inspected(Adapter adapter, String kind, Integer rank, String targetModules) {
+    }
+
+    private final AdapterLoader loader;
+
+    public AdapterInspector(DecoderModel model) {
+        this.loader = new AdapterLoader(model);
+    }
+
+    /** The adapter directory inside an unpacked archive: its root, or the one directory that is all it holds. */
+    public static Path adapterDir(Path root) throws IOException {
+        if (Files.exists(root.resolve("adapter_config.json"))) {
+            return root;
+        }
+        try (Stream<Path> s = Files.list(root)) {
+            List<Path> all = s.toList();
+            if (all.size() == 1 && Files.isDirectory(all.get(0))
+                    && Files.exists(all.get(0).resolve("adapter_config.json"))) {
+                return all.get(0);
+            }
+        }
+        throw new RegistryException(REJECTED, "archive has no adapter_config.json at its root or in its one top directory");
+    }
+
+    /** Loads and checks; a refusal is a {@link RegistryException} whose message names files relative to {@code root}. */
+    public Inspected inspect(Path root, Path dir) {
+        Adapter a;
+        try {
+            a = loader.load(dir);
+        } catch (CheckpointException e) {
+            // the loader names files by path: show them as the archive names them, not where they were unpacked
+            throw new RegistryException(REJECTED, e.getMessage().replace(root + "/", ""));
+        }
+        if (a instanceof LoraAdapter l) {
+            return new Inspected(a, l.dora() ? "DORA" : "LORA", l.maxRank(), targets(dir));
+        }
+        if (a instanceof PromptTuningAdapter p) {
+            return new Inspected(a, "PROMPT_TUNING", p.virtualTokens(), "prompt");
+        }
+        ExpertGroupAdapter g = (ExpertGroupAdapter) a;
+        return new Inspected(a, "MOGE_EXPERT_GROUPS", null, "expert groups "
+                + g.groups().stream().map(String::valueOf).collect(Collectors.joining(",")));
+    }
+
+    private static String targets(Path dir) {
+        try {
+            JsonNode t = JSON.readTree(dir.resolve("adapter_config.json").toFile()).path("target_modules");
+            if (t.isArray()) {
+                return StreamSupport.stream(t.spliterator(), false).map(JsonNode::asText).sorted()
+                        .collect(Collectors.joining(","));
+            }
+            return t.asText();
+        } catch (IOException e) {
+            throw new RegistryException(REJECTED, "adapter_config.json: not valid JSON");
+        }
+    }
+}

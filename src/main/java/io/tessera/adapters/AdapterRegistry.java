@@ -1,0 +1,255 @@
+package io.tessera.adapters;
+
+import static io.tessera.adapters.RegistryException.Problem.FORBIDDEN;
+import static io.tessera.adapters.RegistryException.Problem.INVALID;
+import static io.tessera.adapters.RegistryException.Problem.NOT_FOUND;
+import static io.tessera.adapters.RegistryException.Problem.REJECTED;
+import static io.tessera.adapters.RegistryException.Problem.TOO_LARGE;
+
+import io.quarkus.logging.Log;
+import io.tessera.adapters.AdapterViews.AdapterDetail;
+import io.tessera.adapters.AdapterViews.AdapterView;
+import io.tessera.cluster.AdapterChanged;
+import io.tessera.cluster.AdapterEvents;
+import io.tessera.security.Caller;
+import io.tessera.security.Tenant;
+import io.tessera.store.BlobStore;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.LockModeType;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The adapter registry: uploads are checked completely, then the blob is written, then the rows in one
+ * transaction, so a refused or failed upload leaves no row. Every change is audited and announced to all replicas.
+ */
+@ApplicationScoped
+public class AdapterRegistry {
+    /** One path segment that is safe anywhere: no '/', no '..', nothing a shell or URL would reinterpret. */
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+
+    @Inject
+    RegistryConfig config;
+    @Inject
+    BlobStore blobs;
+    @Inject
+    BaseModel base;
+    @Inject
+    AdapterEvents events;
+    @Inject
+    HostAdapterCache host;
+
+    public static void checkName(String what, String name) {
+        if (name == null || !NAME.matcher(name).matches() || name.contains("..")) {
+            throw new RegistryException(INVALID, what + " '" + name + "' is not allowed: 1-64 letters, digits, '.', '_' "
+                    + "or '-', starting with a letter or digit, without '/' or '..'");
+        }
+    }
+
+    public AdapterView upload(Caller caller, String tenantName, String name, Path archive, boolean activate) throws IOException {
+        checkName("adapter name", name);
+        if (name.equals(base.name())) {
+            throw new RegistryException(INVALID, "adapter name '" + name + "' is the base model's name");
+        }
+        long tenantId = Db.tx(() -> tenant(caller, tenantName).id);
+        long size = Files.size(archive);
+        if (size > config.maxUploadBytes()) {
+            throw new RegistryException(TOO_LARGE, "file is " + size + " bytes, over the limit of " + config.maxUploadBytes());
+        }
+        Path work = Files.createDirectories(Path.of(config.workDir())).resolve("upload-" + System.nanoTime());
+        try {
+            Path root = Files.createDirectories(work.resolve("unpacked"));
+            new ArchiveExtractor(limits(config)).extract(archive, root);
+            AdapterInspector.Inspected in = new AdapterInspector(base.model()).inspect(root, AdapterInspector.adapterDir(root));
+            String sha = sha256(archive);
+            boolean blobExisted = blobs.exists(sha);
+            blobs.put(sha, archive);
+            AdapterView view;
+            try {
+                view = Db.tx(() -> addVersion(caller, tenantId, name, in, sha, size, activate));
+            } catch (RuntimeException e) {
+                if (!blobExisted && !Db.tx(() -> AdapterVersion.referenced(sha))) {
+                    blobs.delete(sha);
+                }
+                throw e;
+            }
+            if (activate) {
+                host.put(sha, in.adapter());   // prefetch: every replica is about to ask for it
+            }
+            return announce(view);
+        } finally {
+            deleteTree(work);
+        }
+    }
+
+    private AdapterView addVersion(Caller caller, long tenantId, String name, AdapterInspector.Inspected in, String sha,
+                                   long size, boolean activate) {
+        Tenant t = Tenant.findById(tenantId);
+        RegisteredAdapter a = RegisteredAdapter.byName(tenantId, name).orElse(null);
+        if (a == null) {
+            a = new RegisteredAdapter();
+            a.tenant = t;
+            a.name = name;
+            a.kind = in.kind();
+            a.baseModel = base.name();
+            a.updatedAt = Instant.now();
+            a.persistAndFlush();
+        } else {
+            RegisteredAdapter.getEntityManager().lock(a, LockModeType.PESSIMISTIC_WRITE);
+            if (!a.kind.equals(in.kind())) {
+                throw new RegistryException(REJECTED, "adapter " + name + " is " + a.kind + "; the upload is " + in.kind()
+                        + " (upload it under another name)");
+            }
+        }
+        int next = AdapterVersion.of(a).stream().mapToInt(v -> v.version).max().orElse(0) + 1;
+        AdapterVersion v = new AdapterVersion();
+        v.adapter = a;
+        v.version = next;
+        v.blobSha256 = sha;
+        v.sizeBytes = size;
+        v.rank = in.rank();
+        v.targetModules = in.targetModules();
+        v.persist();
+        if (activate) {
+            a.activeVersion = next;
+        }
+        a.updatedAt = Instant.now();
+        AuditEntry.record(caller.actor(), tenantId, "upload", name + "@" + next,
+                "sha256=" + sha + " bytes=" + size + " kind=" + in.kind() + (activate ? " activated" : ""));
+        return AdapterViews.view(a, activate ? v : activeOf(a));
+    }
+
+    public List<AdapterView> list(Caller caller, String tenantName) {
+        return Db.tx(() -> {
+            Tenant t = tenant(caller, tenantName);
+            return RegisteredAdapter.<RegisteredAdapter>list("tenant = ?1 order by name", t).stream()
+                    .map(a -> AdapterViews.view(a, activeOf(a))).toList();
+        });
+    }
+
+    public AdapterDetail get(Caller caller, String tenantName, String name) {
+        return Db.tx(() -> {
+            RegisteredAdapter a = adapter(caller, tenantName, name);
+            return new AdapterDetail(AdapterViews.view(a, activeOf(a)),
+                    AdapterVersion.of(a).stream().map(v -> AdapterViews.view(v, a.activeVersion)).toList());
+        });
+    }
+
+    public AdapterView activate(Caller caller, String tenantName, String name, int version) {
+        AdapterView view = Db.tx(() -> {
+            RegisteredAdapter a = adapter(caller, tenantName, name);
+            AdapterVersion v = AdapterVersion.of(a, version).orElseThrow(() -> new RegistryException(NOT_FOUND,
+                    "adapter " + name + " has no version " + version));
+            a.activeVersion = version;
+            a.updatedAt = Instant.now();
+            AuditEntry.record(caller.actor(), a.tenant.id, "activate", name + "@" + version, null);
+            return AdapterViews.view(a, v);
+        });
+        return announce(view);
+    }
+
+    /** Pinning holds memory every tenant shares, so only the operator may do it. */
+    public AdapterView pin(Caller caller, String tenantName, String name, boolean pinned) {
+        if (!caller.isAdmin()) {
+            throw new RegistryException(FORBIDDEN, "pinning adapters needs the admin key");
+        }
+        AdapterView view = Db.tx(() -> {
+            RegisteredAdapter a = adapter(caller, tenantName, name);
+            a.pinned = pinned;
+            a.updatedAt = Instant.now();
+            AuditEntry.record(caller.actor(), a.tenant.id, pinned ? "pin" : "unpin", name, null);
+            return AdapterViews.view(a, activeOf(a));
+        });
+        return announce(view);
+    }
+
+    /** Removes the adapter and all its versions; the blobs go with the next sweep once nothing references them. */
+    public void delete(Caller caller, String tenantName, String name) {
+        String tenant = Db.tx(() -> {
+            RegisteredAdapter a = adapter(caller, tenantName, name);
+            AuditEntry.record(caller.actor(), a.tenant.id, "delete", name,
+                    "versions=" + AdapterVersion.count("adapter", a));
+            AdapterVersion.delete("adapter", a);
+            a.delete();
+            return a.tenant.name;
+        });
+        events.publish(new AdapterChanged(tenant, name));
+    }
+
+    private AdapterView announce(AdapterView view) {
+        events.publish(new AdapterChanged(view.tenant(), view.name()));
+        return view;
+    }
+
+    private static AdapterVersion activeOf(RegisteredAdapter a) {
+        return a.activeVersion == null ? null : AdapterVersion.of(a, a.activeVersion).orElse(null);
+    }
+
+    /**
+     * The tenant a call acts on: a tenant key acts on its own tenant (naming another is refused), the admin key
+     * names one. A missing tenant and one the caller may not see answer alike.
+     */
+    public static Tenant tenant(Caller caller, String tenantName) {
+        if (!caller.isAdmin()) {
+            if (tenantName != null && !tenantName.equals(caller.tenantName())) {
+                throw new RegistryException(FORBIDDEN, "a tenant key acts only on its own tenant");
+            }
+            return Tenant.<Tenant>findByIdOptional(caller.tenantId())
+                    .orElseThrow(() -> new RegistryException(NOT_FOUND, "tenant not found"));
+        }
+        if (tenantName == null || tenantName.isBlank()) {
+            throw new RegistryException(INVALID, "the admin key must name the tenant (parameter 'tenant')");
+        }
+        return Tenant.byName(tenantName).orElseThrow(() -> new RegistryException(NOT_FOUND,
+                "tenant '" + tenantName + "' not found"));
+    }
+
+    private static RegisteredAdapter adapter(Caller caller, String tenantName, String name) {
+        Tenant t = tenant(caller, tenantName);
+        return RegisteredAdapter.byName(t.id, name).orElseThrow(() -> new RegistryException(NOT_FOUND,
+                "adapter '" + name + "' not found"));
+    }
+
+    static ArchiveExtractor.Limits limits(RegistryConfig config) {
+        return new ArchiveExtractor.Limits(config.maxArchiveEntries(), config.maxUnpackedBytes(), config.maxCompressionRatio());
+    }
+
+    public static String sha256(Path file) throws IOException {
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.delete(p);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            Log.warnf("could not remove %s: %s", dir, e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package io.tessera.adapters;
+
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.time.Instant;
+import java.util.List;
+
+/** What the admin API shows of adapters. */
+public final class AdapterViews {
+    private AdapterViews() {
+    }
+
+    /** An adapter with the facts of its active version (rank, targets, size are null while none is active). */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record AdapterView(String tenant, String name, String kind, String baseModel, Integer activeVersion,
+                              boolean pinned, Integer rank, String targetModules, Long sizeBytes, Instant updatedAt) {
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record VersionView(int version, String sha256, long sizeBytes, Integer rank, String targetModules,
+                              Instant createdAt, boolean active) {
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record AdapterDetail(AdapterView adapter, List<VersionView> versions) {
+    }
+
+    static AdapterView view(RegisteredAdapter a, AdapterVersion active) {
+        return new AdapterView(a.tenant.name, a.name, a.kind, a.baseModel, a.activeVersion, a.pinned,
+                active == null ? null : active.rank, active == null ? null : active.targetModules,
+                active == null ? null : active.sizeBytes, a.updatedAt);
+    }
+
+    static VersionView view(AdapterVersion v, Integer activeVersion) {
+        return new VersionView(v.version, v.blobSha256, v.sizeBytes, v.rank, v.targetModules, v.createdAt,
+                activeVersion != null && activeVersion == v.version);
+    }
+}

@@ -1,0 +1,32 @@
+package io.tessera.adapters;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The catalog backed by the registry: a tenant sees only its own adapters (another tenant's name resolves to
+ * nothing, exactly like a name that does not exist) at their active version, unpacked on first use.
+ */
+@ApplicationScoped
+public class RegistryCatalog implements AdapterCatalog {
+    @Inject
+    AdapterResolver resolver;
+    @Inject
+    AdapterFiles files;
+
+    @Override
+    public Optional<AdapterRef> resolve(String tenant, String model) {
+        if (tenant == null) {
+            return Optional.empty();
+        }
+        return resolver.resolve(tenant, model).map(r -> new AdapterRef(r.name(), r.version(), r.engineKey(),
+                files.dir(r.sha256()), r.kind().equals("DORA") ? "LORA" : r.kind(), r.virtualTokens()));
+    }
+
+    @Override
+    public List<String> list(String tenant) {
+        return tenant == null ? List.of() : resolver.list(tenant).stream().map(AdapterResolver.Resolved::name).toList();
+    }
+}

@@ -1,0 +1,95 @@
+package io.tessera.api.admin;
+
+import static io.tessera.adapters.RegistryException.Problem.INVALID;
+
+import io.tessera.adapters.AdapterRegistry;
+import io.tessera.adapters.AdapterViews.AdapterDetail;
+import io.tessera.adapters.AdapterViews.AdapterView;
+import io.tessera.adapters.RegistryException;
+import io.tessera.api.CurrentCaller;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import org.jboss.resteasy.reactive.RestForm;
+import org.jboss.resteasy.reactive.multipart.FileUpload;
+
+/**
+ * Adapters of one tenant: the tenant of the key, or, for the admin key, the one named by {@code tenant} (query
+ * parameter, or form field on upload).
+ */
+@Tag(name = "Admin")
+@Path("/v1/admin/adapters")
+public class AdaptersResource {
+    public record ActivateBody(Integer version) {
+    }
+
+    @Inject
+    AdapterRegistry registry;
+    @Inject
+    CurrentCaller caller;
+
+    @POST
+    @Consumes(MediaType.MULTIPART_FORM_DATA)
+    public Response upload(@RestForm String name, @RestForm("file") FileUpload file, @RestForm String activate,
+                           @RestForm String tenant, @QueryParam("tenant") String tenantQuery) throws IOException {
+        if (file == null || file.uploadedFile() == null) {
+            throw new RegistryException(INVALID, "form field 'file' (a .zip or .tar.gz) is missing");
+        }
+        if (activate != null && !activate.equals("true") && !activate.equals("false")) {
+            throw new RegistryException(INVALID, "activate must be true or false");
+        }
+        AdapterView v = registry.upload(caller.get(), tenant != null ? tenant : tenantQuery, name, file.uploadedFile(),
+                !"false".equals(activate));
+        return Response.status(201).entity(v).build();
+    }
+
+    @GET
+    public Map<String, List<AdapterView>> list(@QueryParam("tenant") String tenant) {
+        return Map.of("data", registry.list(caller.get(), tenant));
+    }
+
+    @GET
+    @Path("/{name}")
+    public AdapterDetail get(@PathParam("name") String name, @QueryParam("tenant") String tenant) {
+        return registry.get(caller.get(), tenant, name);
+    }
+
+    @POST
+    @Path("/{name}/activate")
+    public AdapterView activate(@PathParam("name") String name, @QueryParam("tenant") String tenant, ActivateBody body) {
+        if (body == null || body.version() == null) {
+            throw new RegistryException(INVALID, "body must be {\"version\": n}");
+        }
+        return registry.activate(caller.get(), tenant, name, body.version());
+    }
+
+    @POST
+    @Path("/{name}/pin")
+    public AdapterView pin(@PathParam("name") String name, @QueryParam("tenant") String tenant) {
+        return registry.pin(caller.get(), tenant, name, true);
+    }
+
+    @POST
+    @Path("/{name}/unpin")
+    public AdapterView unpin(@PathParam("name") String name, @QueryParam("tenant") String tenant) {
+        return registry.pin(caller.get(), tenant, name, false);
+    }
+
+    @DELETE
+    @Path("/{name}")
+    public Response delete(@PathParam("name") String name, @QueryParam("tenant") String tenant) {
+        registry.delete(caller.get(), tenant, name);
+        return Response.noContent().build();
+    }
+}

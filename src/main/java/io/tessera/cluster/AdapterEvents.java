@@ -1,0 +1,90 @@
+package io.tessera.cluster;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quarkus.logging.Log;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.subscription.Cancellable;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.UUID;
+
+/**
+ * Adapter changes, told to every replica: fired here at once as a CDI event, and published on the Redis channel
+ * {@value #CHANNEL} for the others, which fire the same event when it arrives. Without Redis only this replica
+ * hears; with Redis down a change is logged and the others catch up when their resolutions expire.
+ */
+@ApplicationScoped
+public class AdapterEvents {
+    public static final String CHANNEL = "tessera:adapters";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String ORIGIN = UUID.randomUUID().toString();
+
+    /** The wire form: the origin lets a replica skip its own messages (it fired them already). */
+    record Message(String origin, String tenant, String name) {
+    }
+
+    @Inject
+    Event<AdapterChanged> local;
+    @Inject
+    ClusterRedis redis;
+    @Inject
+    Instance<ReactiveRedisDataSource> datasource;
+
+    private Cancellable subscription;
+
+    void start(@Observes StartupEvent e) {
+        if (!redis.configured()) {
+            Log.info("no Redis configured (quarkus.redis.hosts): adapter changes reach this replica only");
+            return;
+        }
+        subscribe();
+    }
+
+    /** Resubscribes forever, with back-off: Redis may restart under us. */
+    private void subscribe() {
+        subscription = datasource.get().pubsub(String.class).subscribe(CHANNEL)
+                .onFailure().invoke(err -> Log.warnf("Redis subscription to %s lost: %s; retrying", CHANNEL, err.getMessage()))
+                .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(5)).indefinitely()
+                .onCompletion().invoke(() -> Log.warn("Redis subscription ended; resubscribing"))
+                .subscribe().with(this::received, err -> { }, this::subscribe);
+    }
+
+    private void received(String payload) {
+        try {
+            Message m = JSON.readValue(payload, Message.class);
+            if (!m.origin().equals(ORIGIN)) {
+                local.fire(new AdapterChanged(m.tenant(), m.name()));
+            }
+        } catch (JsonProcessingException | RuntimeException ex) {
+            Log.warnf("ignoring a bad message on %s: %s", CHANNEL, ex.getMessage());
+        }
+    }
+
+    /** Tells this replica now and the others through Redis. */
+    public void publish(AdapterChanged change) {
+        local.fire(change);
+        if (!redis.configured()) {
+            return;
+        }
+        try {
+            String payload = JSON.writeValueAsString(new Message(ORIGIN, change.tenant(), change.name()));
+            datasource.get().pubsub(String.class).publish(CHANNEL, payload).await().atMost(redis.timeout());
+        } catch (JsonProcessingException | RuntimeException ex) {
+            Log.warnf("Redis unavailable: other replicas learn of the change to %s when their cache expires (%s)",
+                    change.name(), ex.getMessage());
+        }
+    }
+
+    void stop(@Observes ShutdownEvent e) {
+        if (subscription != null) {
+            subscription.cancel();
+        }
+    }
+}

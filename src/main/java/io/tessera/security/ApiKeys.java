@@ -1,0 +1,100 @@
+package io.tessera.security;
+
+import io.quarkus.logging.Log;
+import io.quarkus.runtime.StartupEvent;
+import io.tessera.adapters.Db;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Bearer keys: the admin key from configuration (or a bootstrap one), and tenant keys, of which only the SHA-256 is
+ * stored. Resolved keys are cached for a while so that inference goes on when Postgres is briefly away.
+ */
+@ApplicationScoped
+public class ApiKeys {
+    private static final String PREFIX = "tsk_";
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private record Cached(Caller caller, long at) {
+    }
+
+    @Inject
+    AdminConfig config;
+
+    private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+    private byte[] adminHash;
+
+    void start(@Observes StartupEvent e) {
+        String key = config.adminKey().orElseGet(() -> {
+            String k = newKey();
+            Log.warnf("No tessera.security.admin-key configured; bootstrap admin key for this run: %s", k);
+            return k;
+        });
+        adminHash = sha256(key).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** A fresh random key: "tsk_" and 32 random bytes, URL-safe base64. */
+    public static String newKey() {
+        byte[] b = new byte[32];
+        RANDOM.nextBytes(b);
+        return PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    }
+
+    public static String sha256(String key) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Makes a key for the tenant in the caller's transaction; the plain key is returned once and never stored. */
+    public String issue(Tenant tenant) {
+        String key = newKey();
+        ApiKey k = new ApiKey();
+        k.tenant = tenant;
+        k.keyHash = sha256(key);
+        k.prefix = key.substring(0, PREFIX.length() + 6);
+        k.persist();
+        return key;
+    }
+
+    /** The caller for an {@code Authorization} header value; empty for a missing or unknown key. */
+    public Optional<Caller> resolve(String authorization) {
+        if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return Optional.empty();
+        }
+        String hash = sha256(authorization.substring(7).trim());
+        if (MessageDigest.isEqual(hash.getBytes(StandardCharsets.US_ASCII), adminHash)) {
+            return Optional.of(Caller.ADMIN);
+        }
+        Cached c = cache.get(hash);
+        long now = System.nanoTime();
+        if (c != null && now - c.at < config.keyCacheTtl().toNanos()) {
+            return Optional.of(c.caller);
+        }
+        try {
+            Optional<Caller> found = Db.tx(() -> ApiKey.<ApiKey>find(
+                    "keyHash = ?1 and revokedAt is null", hash).firstResultOptional()
+                    .map(k -> Caller.of(k.tenant)));
+            found.ifPresentOrElse(caller -> cache.put(hash, new Cached(caller, now)), () -> cache.remove(hash));
+            return found;
+        } catch (RuntimeException e) {
+            if (c != null) {
+                // Postgres unreachable: a key known a moment ago stays good (admin calls still fail with 503)
+                return Optional.of(c.caller);
+            }
+            throw e;
+        }
+    }
+}

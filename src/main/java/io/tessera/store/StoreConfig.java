@@ -1,0 +1,51 @@
+package io.tessera.store;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.util.Optional;
+
+@ConfigMapping(prefix = "tessera.store")
+public interface StoreConfig {
+    String EMBEDDED_POSTGRES_DIR = "data/postgres";
+
+    /**
+     * Data directory of the embedded Postgres started when no quarkus.datasource.jdbc.url is configured (read by
+     * {@link EmbeddedPostgresConfigFactory} before this mapping exists; declared here so it is a known property).
+     */
+    @WithDefault(EMBEDDED_POSTGRES_DIR)
+    String embeddedPostgresDir();
+
+    /** fs (a directory) or s3 (an S3-compatible bucket). */
+    @WithDefault("fs")
+    Type type();
+
+    /** The filesystem store's root; blobs go under blobs/sha256/ there. */
+    @WithDefault("adapters-store")
+    String root();
+
+    S3 s3();
+
+    enum Type { FS, S3 }
+
+    interface S3 {
+        /** e.g. http://127.0.0.1:9000 for MinIO; absent: AWS's endpoint for the region. */
+        Optional<String> endpoint();
+
+        Optional<String> bucket();
+
+        @WithDefault("us-east-1")
+        String region();
+
+        /** bucket in the path (most S3-compatible servers) instead of the host name. */
+        @WithDefault("true")
+        boolean pathStyle();
+
+        /** Key prefix inside the bucket; absent: none. */
+        Optional<String> prefix();
+
+        /** Static credentials; absent: the AWS default chain (environment, profile, instance role). */
+        Optional<String> accessKeyId();
+
+        Optional<String> secretAccessKey();
+    }
+}

@@ -1,0 +1,70 @@
+package io.tessera.api.admin;
+
+import static io.restassured.RestAssured.given;
+
+import io.restassured.response.Response;
+import io.tessera.adapters.Archives;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.UUID;
+
+/** Admin API calls for tests. */
+public final class AdminApi {
+    public static final String ADMIN = "test-admin-key";
+    public static final Path SEED = Path.of("adapters-store/seed/demo-llama");
+
+    private AdminApi() {
+    }
+
+    /** A tenant with a fresh unique name; returns {name, key}. */
+    public static String[] newTenant(String prefix) {
+        String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+        String key = given().auth().oauth2(ADMIN).contentType("application/json").body(Map.of("name", name))
+                .post("/v1/admin/tenants").then().statusCode(201).extract().path("api_key");
+        return new String[] {name, key};
+    }
+
+    public static byte[] seedZip(String adapter) throws IOException {
+        return Archives.zip(Archives.filesOf(SEED.resolve(adapter)));
+    }
+
+    /** Waits for the model to load: uploads are checked against it (503 before). */
+    public static void awaitReady() {
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (given().get("/q/health/ready").statusCode() != 200) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the service did not become ready");
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    public static Response upload(String key, String tenant, String name, byte[] archive, String fileName, String activate) {
+        awaitReady();
+        var req = given().auth().oauth2(key).multiPart("file", fileName, archive, "application/octet-stream");
+        if (name != null) {
+            req = req.multiPart("name", name);
+        }
+        if (tenant != null) {
+            req = req.multiPart("tenant", tenant);
+        }
+        if (activate != null) {
+            req = req.multiPart("activate", activate);
+        }
+        return req.post("/v1/admin/adapters");
+    }
+
+    public static byte[] read(Path p) {
+        try {
+            return Files.readAllBytes(p);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package io.tessera.api.admin;
+
+import static io.restassured.RestAssured.given;
+import static io.tessera.api.admin.AdminApi.ADMIN;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.nullValue;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.tessera.adapters.Archives;
+import io.tessera.adapters.BlobSweeper;
+import io.tessera.store.BlobStore;
+import jakarta.inject.Inject;
+import java.time.Instant;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+class AdminApiTest {
+
+    @Test
+    void keysAndTenants() {
+        given().get("/v1/admin/tenants").then().statusCode(401).body("error.type", equalTo("authentication_error"));
+        given().auth().oauth2("tsk_wrong").get("/v1/admin/adapters").then().statusCode(401);
+        String[] a = AdminApi.newTenant("keys");
+        given().auth().oauth2(a[1]).get("/v1/admin/tenants").then().statusCode(403).body("error.type", equalTo("permission_error"));
+        given().auth().oauth2(a[1]).contentType("application/json").body(Map.of("name", "sneaky"))
+                .post("/v1/admin/tenants").then().statusCode(403);
+        given().auth().oauth2(ADMIN).get("/v1/admin/tenants").then().statusCode(200).body("data.name", hasItem(a[0]));
+        given().auth().oauth2(ADMIN).contentType("application/json").body(Map.of("name", a[0]))
+                .post("/v1/admin/tenants").then().statusCode(409);
+        given().auth().oauth2(ADMIN).contentType("application/json").body(Map.of("name", "../x"))
+                .post("/v1/admin/tenants").then().statusCode(400);
+        // a second key works, and neither is stored in plain text
+        String second = given().auth().oauth2(ADMIN).post("/v1/admin/tenants/" + a[0] + "/keys").then().statusCode(201)
+                .extract().path("api_key");
+        given().auth().oauth2(second).get("/v1/admin/adapters").then().statusCode(200);
+    }
+
+    @Test
+    void adapterLifecycleIsTenantScoped() throws IOException {
+        String[] a = AdminApi.newTenant("life");
+        String[] b = AdminApi.newTenant("other");
+        byte[] v1 = AdminApi.seedZip("research-lora");
+        AdminApi.upload(a[1], null, "research-lora", v1, "research-lora.zip", null).then().statusCode(201)
+                .body("name", equalTo("research-lora")).body("kind", equalTo("LORA")).body("active_version", equalTo(1))
+                .body("rank", equalTo(16)).body("base_model", equalTo("demo-llama"));
+        given().auth().oauth2(a[1]).get("/v1/admin/adapters").then().statusCode(200).body("data.name", hasItem("research-lora"));
+        given().auth().oauth2(b[1]).get("/v1/admin/adapters").then().statusCode(200).body("data.name", not(hasItem("research-lora")));
+        given().auth().oauth2(b[1]).get("/v1/admin/adapters/research-lora").then().statusCode(404);
+        given().auth().oauth2(b[1]).get("/v1/admin/adapters?tenant=" + a[0]).then().statusCode(403);
+
+        // v2: other weights scale (alpha), same kind; uploaded by the admin for tenant a, as .tar.gz
+        Map<String, Object> files = Archives.filesOf(AdminApi.SEED.resolve("research-lora"));
+        files.put("adapter_config.json", new String((byte[]) files.get("adapter_config.json"), StandardCharsets.UTF_8)
+                .replace("\"lora_alpha\": 32", "\"lora_alpha\": 16").getBytes(StandardCharsets.UTF_8));
+        AdminApi.upload(ADMIN, a[0], "research-lora", Archives.tarGz(files), "v2.tar.gz", null).then().statusCode(201)
+                .body("active_version", equalTo(2));
+        AdminApi.upload(ADMIN, a[0], "research-lora", v1, "v3.zip", "false").then().statusCode(201)
+                .body("active_version", equalTo(2));
+        given().auth().oauth2(a[1]).get("/v1/admin/adapters/research-lora").then().statusCode(200)
+                .body("versions.version", equalTo(java.util.List.of(1, 2, 3)))
+                .body("versions.find { it.version == 3 }.sha256", equalTo(given().auth().oauth2(a[1])
+                        .get("/v1/admin/adapters/research-lora").then().extract().path("versions.find { it.version == 1 }.sha256")));
+        given().auth().oauth2(a[1]).contentType("application/json").body(Map.of("version", 1))
+                .post("/v1/admin/adapters/research-lora/activate").then().statusCode(200).body("active_version", equalTo(1));
+        given().auth().oauth2(a[1]).contentType("application/json").body(Map.of("version", 9))
+                .post("/v1/admin/adapters/research-lora/activate").then().statusCode(404);
+        given().auth().oauth2(b[1]).contentType("application/json").body(Map.of("version", 1))
+                .post("/v1/admin/adapters/research-lora/activate").then().statusCode(404);
+
+        given().auth().oauth2(a[1]).post("/v1/admin/adapters/research-lora/pin").then().statusCode(403);
+        given().auth().oauth2(ADMIN).post("/v1/admin/adapters/research-lora/pin?tenant=" + a[0]).then().statusCode(200)
+                .body("pinned", equalTo(true));
+        given().auth().oauth2(ADMIN).post("/v1/admin/adapters/research-lora/unpin?tenant=" + a[0]).then().statusCode(200)
+                .body("pinned", equalTo(false));
+
+        given().auth().oauth2(b[1]).delete("/v1/admin/adapters/research-lora").then().statusCode(404);
+        given().auth().oauth2(a[1]).delete("/v1/admin/adapters/research-lora").then().statusCode(204);
+        given().auth().oauth2(a[1]).get("/v1/admin/adapters/research-lora").then().statusCode(404)
+                .body("error.message", equalTo("adapter 'research-lora' not found")).body("error.param", nullValue());
+
+        // every change is in the audit log, and each tenant sees only its own
+        given().auth().oauth2(a[1]).get("/v1/admin/audit").then().statusCode(200)
+                .body("data.action", equalTo(java.util.List.of("delete", "unpin", "pin", "activate", "upload", "upload",
+                        "upload", "create-tenant")))
+                .body("data[1].actor", equalTo("admin")).body("data[0].actor", equalTo("tenant:" + a[0]));
+        given().auth().oauth2(b[1]).get("/v1/admin/audit").then().statusCode(200)
+                .body("data.action", equalTo(java.util.List.of("create-tenant")));
+    }
+
+    @Inject
+    BlobSweeper sweeper;
+    @Inject
+    BlobStore blobs;
+
+    @Test
+    void sweeperDeletesBlobsOfDeletedAdapters() throws IOException {
+        String[] a = AdminApi.newTenant("sweep");
+        Map<String, Object> files = Archives.filesOf(AdminApi.SEED.resolve("legal-prompt"));
+        files.put("README.md", a[0].getBytes(StandardCharsets.UTF_8));   // bytes of its own: a blob no one else has
+        AdminApi.upload(a[1], null, "legal-prompt", Archives.zip(files), "p.zip", null).then().statusCode(201);
+        String sha = given().auth().oauth2(a[1]).get("/v1/admin/adapters/legal-prompt").then().extract().path("versions[0].sha256");
+        assertThat(blobs.exists(sha)).isTrue();
+        sweeper.sweep(Instant.now().plusSeconds(1));
+        assertThat(blobs.exists(sha)).as("still referenced").isTrue();
+        given().auth().oauth2(a[1]).delete("/v1/admin/adapters/legal-prompt").then().statusCode(204);
+        sweeper.sweep(Instant.now().minusSeconds(3600));
+        assertThat(blobs.exists(sha)).as("inside the grace period").isTrue();
+        sweeper.sweep(Instant.now().plusSeconds(1));
+        assertThat(blobs.exists(sha)).isFalse();
+    }
+}

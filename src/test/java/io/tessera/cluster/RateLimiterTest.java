@@ -1,0 +1,58 @@
+package io.tessera.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.Test;
+
+/** Against the Redis of the test services (TESSERA_TEST_REDIS_URL), or this process's counters without one. */
+@QuarkusTest
+class RateLimiterTest {
+    @Inject
+    RateLimiter limiter;
+    @Inject
+    UsageCounters usage;
+
+    private static long tenant() {
+        return ThreadLocalRandom.current().nextLong(1_000_000, Long.MAX_VALUE);
+    }
+
+    @Test
+    void requestsPerMinute() {
+        long t = tenant();
+        RateLimiter.Limits limits = new RateLimiter.Limits(2, 0);
+        limiter.admit(t, limits);
+        limiter.admit(t, limits);
+        assertThatThrownBy(() -> limiter.admit(t, limits)).isInstanceOfSatisfying(RateLimitedException.class, e -> {
+            assertThat(e.getMessage()).contains("requests per minute limit of 2");
+            assertThat(e.retryAfterSeconds()).isBetween(1L, 60L);
+        });
+        limiter.admit(tenant(), limits);   // other tenants are not affected
+    }
+
+    @Test
+    void tokensPerMinute() {
+        long t = tenant();
+        RateLimiter.Limits limits = new RateLimiter.Limits(0, 100);
+        limiter.admit(t, limits);
+        limiter.spent(t, 60);
+        limiter.admit(t, limits);
+        limiter.spent(t, 60);
+        assertThatThrownBy(() -> limiter.admit(t, limits)).isInstanceOf(RateLimitedException.class)
+                .hasMessageContaining("tokens per minute limit of 100");
+    }
+
+    @Test
+    void usagePerTenantAndModel() {
+        long t = tenant();
+        usage.record(t, "research-lora", 7, 32);
+        usage.record(t, "research-lora", 3, 8);
+        usage.record(t, "demo-llama", 1, 2);
+        assertThat(usage.of(t)).containsEntry("research-lora", new UsageCounters.Usage(2, 10, 40))
+                .containsEntry("demo-llama", new UsageCounters.Usage(1, 1, 2));
+        assertThat(usage.of(tenant())).isEmpty();
+    }
+}

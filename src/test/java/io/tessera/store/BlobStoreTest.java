@@ -1,0 +1,66 @@
+package io.tessera.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tessera.testing.S3Server;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The same contract for both stores; S3 against an in-process S3-compatible server. */
+class BlobStoreTest {
+    private static final String SHA = "ab" + "0".repeat(62);
+    private static S3Server s3;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void startS3() throws IOException {
+        s3 = new S3Server();
+    }
+
+    @AfterAll
+    static void stopS3() {
+        s3.close();
+    }
+
+    @Test
+    void fileSystem() throws IOException {
+        FileSystemBlobStore store = new FileSystemBlobStore(tmp.resolve("store"));
+        contract(store);
+        assertThat(tmp.resolve("store/blobs/sha256/ab/" + SHA)).doesNotExist();
+    }
+
+    @Test
+    void s3() throws IOException {
+        S3BlobStore store = s3.store();
+        contract(store);
+    }
+
+    private void contract(BlobStore store) throws IOException {
+        Path src = Files.write(tmp.resolve("src"), "weights".getBytes());
+        assertThat(store.exists(SHA)).isFalse();
+        assertThat(store.list()).isEmpty();
+        store.put(SHA, src);
+        store.put(SHA, src);   // idempotent
+        assertThat(store.exists(SHA)).isTrue();
+        assertThat(store.list()).singleElement().satisfies(b -> {
+            assertThat(b.sha256()).isEqualTo(SHA);
+            assertThat(b.size()).isEqualTo(7);
+        });
+        Path got = tmp.resolve("got");
+        store.get(SHA, got);
+        assertThat(Files.readString(got)).isEqualTo("weights");
+        store.delete(SHA);
+        assertThat(store.exists(SHA)).isFalse();
+        assertThatThrownBy(() -> store.get(SHA, tmp.resolve("none"))).isInstanceOf(NoSuchFileException.class);
+        assertThatThrownBy(() -> store.put("../../etc/passwd", src)).isInstanceOf(IllegalArgumentException.class);
+    }
+}

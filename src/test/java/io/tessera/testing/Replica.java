@@ -1,0 +1,77 @@
+package io.tessera.testing;
+
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/** The packaged service (bin/tessera serve) as a process of its own, on a free port, for multi-replica tests. */
+public final class Replica implements AutoCloseable {
+    private final Process process;
+    private final int port;
+    private final Path log;
+
+    private Replica(Process process, int port, Path log) {
+        this.process = process;
+        this.port = port;
+        this.log = log;
+    }
+
+    /** Starts one replica with {@code config} as system properties; waits until it is ready. */
+    public static Replica start(String name, Map<String, String> config, Duration timeout) throws IOException, InterruptedException {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        String opts = config.entrySet().stream().map(e -> "-D" + e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "))
+                + " -Dquarkus.http.port=" + port;
+        Path log = Path.of("target", name + ".log");
+        ProcessBuilder pb = new ProcessBuilder(List.of("bin/tessera", "serve")).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        pb.environment().put("TESSERA_JAVA_OPTS", opts);
+        Replica r = new Replica(pb.start(), port, log);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!r.ready()) {
+            if (!r.process.isAlive() || System.nanoTime() > deadline) {
+                r.close();
+                throw new IllegalStateException(name + " did not become ready; its log:\n" + Files.readString(log));
+            }
+            Thread.sleep(200);
+        }
+        return r;
+    }
+
+    /** What the process printed so far. */
+    public String log() throws IOException {
+        return Files.readString(log);
+    }
+
+    public String url() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    private boolean ready() {
+        try {
+            HttpURLConnection c = (HttpURLConnection) URI.create(url() + "/q/health/ready").toURL().openConnection();
+            c.setConnectTimeout(500);
+            c.setReadTimeout(2000);
+            return c.getResponseCode() == 200;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor();
+        }
+    }
+}
