@@ -116,6 +116,18 @@ public final class Engine implements AutoCloseable {
         return entries * cache.bytesPerEntry;
     }
 
+    /**
+     * libtorch keeps its intra-op thread count per OS thread (an OpenMP setting) and DJL applies
+     * {@code ai.djl.pytorch.num_threads} only on the thread that started it: an engine loop on another thread
+     * calls this first, or it runs with one thread per core.
+     */
+    public void adoptThreadSettings() {
+        Integer threads = Integer.getInteger("ai.djl.pytorch.num_threads");
+        if (threads != null && threads > 0) {
+            ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+        }
+    }
+
     /** Work for the engine thread (adapter installs): runs before the next step. */
     public void submit(Runnable task) {
         pending.add(task);

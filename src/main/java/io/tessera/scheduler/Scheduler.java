@@ -220,6 +220,7 @@ public final class Scheduler implements AutoCloseable {
     // ---- the loop ----
 
     private void loop() {
+        engine.adoptThreadSettings();
         while (!closed) {
             try {
                 engine.runPending();
