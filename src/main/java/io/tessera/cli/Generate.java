@@ -13,7 +13,6 @@ import io.tessera.scheduler.SchedulerObserver;
 import io.tessera.scheduler.SchedulerOptions;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
 /** Prints a completion as it is generated, through the same scheduler and decoding loop as the service. */
@@ -35,27 +34,17 @@ final class Generate {
             scheduler.start();
             int[] prompt = host.tokenizer().encode(a.positional.get(0));
             AttentionPolicy attention = AttentionPolicy.parse(a.get("attention", "full"), host.engine().config());
-            CompletableFuture<GenerationListener.Finished> done = new CompletableFuture<>();
+            GenerationListener.Completion listener = new GenerationListener.Completion() {
+                @Override
+                public void onToken(Generation.Token token) {
+                    out.print(token.text());
+                    out.flush();
+                }
+            };
             try (Scheduler.Place place = scheduler.reserve()) {
-                place.submit(new GenerationRequest("cli", host.name(), adapter, prompt, params, attention), new GenerationListener() {
-                    @Override
-                    public void onToken(Generation.Token token) {
-                        out.print(token.text());
-                        out.flush();
-                    }
-
-                    @Override
-                    public void onFinish(Finished finished) {
-                        done.complete(finished);
-                    }
-
-                    @Override
-                    public void onError(Throwable error) {
-                        done.completeExceptionally(error);
-                    }
-                });
+                place.submit(new GenerationRequest("cli", host.name(), adapter, prompt, params, attention), listener);
             }
-            GenerationListener.Finished f = done.get();
+            GenerationListener.Finished f = listener.done.get();
             out.println();
             System.err.printf("finish_reason=%s prompt_tokens=%d completion_tokens=%d%n",
                     f.reason().openAi(), f.promptTokens(), f.completionTokens());

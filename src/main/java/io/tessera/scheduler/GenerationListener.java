@@ -1,5 +1,7 @@
 package io.tessera.scheduler;
 
+import java.util.concurrent.CompletableFuture;
+
 /**
  * Receives one request's output, in order, on the scheduler's delivery thread (shared by all requests: do not
  * block it). Exactly one of {@link #onFinish} and {@link #onError} ends the stream (neither after a cancel).
@@ -11,6 +13,21 @@ public interface GenerationListener {
     void onFinish(Finished finished);
 
     void onError(Throwable error);
+
+    /** A listener whose end completes {@link #done} (for callers that wait); subclasses take the tokens. */
+    abstract class Completion implements GenerationListener {
+        public final CompletableFuture<Finished> done = new CompletableFuture<>();
+
+        @Override
+        public void onFinish(Finished finished) {
+            done.complete(finished);
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            done.completeExceptionally(error);
+        }
+    }
 
     /**
      * How a request ended.

@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -74,10 +73,9 @@ class SchedulerTest {
     }
 
     /** What a listener saw. */
-    static final class Collected implements GenerationListener {
+    static final class Collected extends GenerationListener.Completion {
         final StringBuilder text = new StringBuilder();
         final List<Integer> ids = Collections.synchronizedList(new ArrayList<>());
-        final CompletableFuture<Finished> done = new CompletableFuture<>();
         final CountDownLatch firstToken = new CountDownLatch(1);
 
         @Override
@@ -85,16 +83,6 @@ class SchedulerTest {
             text.append(token.text());
             ids.add(token.id());
             firstToken.countDown();
-        }
-
-        @Override
-        public void onFinish(Finished finished) {
-            done.complete(finished);
-        }
-
-        @Override
-        public void onError(Throwable error) {
-            done.completeExceptionally(error);
         }
 
         Finished await() throws Exception {
