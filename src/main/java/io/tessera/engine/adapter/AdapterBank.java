@@ -22,10 +22,9 @@ import java.util.TreeMap;
 /**
  * Installed adapters, laid out for batched application (the S-LoRA / Punica idea):
  * <ul>
- *   <li>LoRA weights live in stacked slot tensors per rank bucket (8, 16, 32, ...), per layer and site:
- *       A [slots, in, modules * rank] and B [slots, modules * rank, out], with s folded into B and the
- *       fused modules' B blocks placed on their output ranges. A step groups its rows by slot and runs one
- *       batched matmul pair per site and bucket, whatever the number of distinct adapters.</li>
+ *   <li>LoRA weights live in stacked slot tensors per rank bucket (8, 16, 32, ...), per layer and site, with s
+ *       folded into B (see {@link SiteLayout}). A step groups its rows by slot and runs one batched matmul pair
+ *       per site and bucket, whatever the number of distinct adapters.</li>
  *   <li>DoRA's per-output scale m / ||W + sBA|| is one row per DoRA adapter in a table per layer and site,
  *       row 0 being ones; a step multiplies by a per-row gather of it.</li>
  *   <li>Prompt-tuning embeddings and replacement experts of expert-group adapters.</li>
@@ -119,12 +118,13 @@ public final class AdapterBank implements AutoCloseable {
         int slot = b.allocate();
         for (int l = 0; l < config.numLayers(); l++) {
             for (Site site : sites) {
-                float[][] ab = hostSlot(lora, l, site, rank);
                 int si = site.ordinal();
-                try (NDArray a = manager.create(ab[0], new Shape(in(site), site.modules.size() * rank)).toType(model.dtype(), false);
-                     NDArray bb = manager.create(ab[1], new Shape(site.modules.size() * rank, out(site))).toType(model.dtype(), false)) {
-                    b.a[l][si].set(new NDIndex("{}", slot), a);
-                    b.b[l][si].set(new NDIndex("{}", slot), bb);
+                SiteLayout layout = b.layouts[si];
+                float[][] ab = hostSlot(lora, l, site, layout);
+                try (NDArray a = manager.create(ab[0], layout.aShape(1)).toType(model.dtype(), false);
+                     NDArray bb = manager.create(ab[1], layout.bShape(1)).toType(model.dtype(), false)) {
+                    b.a[l][si].set(new NDIndex("{}:{}", slot, slot + 1), a);
+                    b.b[l][si].set(new NDIndex("{}:{}", slot, slot + 1), bb);
                 }
             }
         }
@@ -133,36 +133,50 @@ public final class AdapterBank implements AutoCloseable {
         EnumSet<Site> used = EnumSet.noneOf(Site.class);
         lora.modules().values().forEach(m -> used.add(Site.of(m.name())));
         b.sites[slot] = used;
+        b.version++;
         if (lora.dora()) {
             installDora(r, lora);
         }
     }
 
-    /** A [in, modules * rank] and B [modules * rank, out] of one site, zero where a module is not targeted. */
-    private float[][] hostSlot(LoraAdapter lora, int layer, Site site, int rank) {
+    /** A [in, chunks * rank] and B [chunks, rank, width] of one site, zero where a module is not targeted. */
+    private float[][] hostSlot(LoraAdapter lora, int layer, Site site, SiteLayout layout) {
         int in = in(site);
-        int out = out(site);
-        int width = site.modules.size() * rank;
-        float[] a = new float[in * width];
-        float[] b = new float[width * out];
+        int aWidth = layout.chunks() * layout.rank();
+        int width = layout.width();
+        float[] a = new float[in * aWidth];
+        float[] b = new float[layout.chunks() * layout.rank() * width];
         for (int j = 0; j < site.modules.size(); j++) {
             LoraAdapter.Module m = lora.modules().get(LoraAdapter.key(layer, site.modules.get(j)));
             if (m == null) {
                 continue;
             }
             int[] range = model.outputRange(site, m.name());
-            int mo = range[1] - range[0];
-            for (int k = 0; k < m.rank(); k++) {
-                int col = j * rank + k;
-                for (int i = 0; i < in; i++) {
-                    a[i * width + col] = m.a()[k * in + i];
-                }
-                for (int o = 0; o < mo; o++) {
-                    b[col * out + range[0] + o] = m.scale() * m.b()[o * m.rank() + k];
+            // one chunk holding every module's rank block side by side, or the module's own chunks
+            int rankOffset = layout.chunks() == 1 ? j * layout.rank() / site.modules.size() : 0;
+            for (int chunk = range[0] / width; chunk < range[1] / width; chunk++) {
+                for (int k = 0; k < m.rank(); k++) {
+                    int col = chunk * layout.rank() + rankOffset + k;
+                    for (int i = 0; i < in; i++) {
+                        a[i * aWidth + col] = m.a()[k * in + i];
+                    }
+                    int from = Math.max(range[0], chunk * width);
+                    int to = Math.min(range[1], (chunk + 1) * width);
+                    for (int o = from; o < to; o++) {
+                        b[col * width + o - chunk * width] = m.scale() * m.b()[(o - range[0]) * m.rank() + k];
+                    }
                 }
             }
         }
         return new float[][] {a, b};
+    }
+
+    /** Widths of a site's modules in output order. */
+    private int[] moduleWidths(Site site) {
+        return site.modules.stream().mapToInt(mod -> {
+            int[] r = model.outputRange(site, mod);
+            return r[1] - r[0];
+        }).toArray();
     }
 
     private void installDora(ResidentAdapter r, LoraAdapter lora) {
@@ -224,19 +238,26 @@ public final class AdapterBank implements AutoCloseable {
         final BitSet used = new BitSet();
         final NDArray[][] a = new NDArray[config.numLayers()][SITES.length];
         final NDArray[][] b = new NDArray[config.numLayers()][SITES.length];
+        final SiteLayout[] layouts = new SiteLayout[SITES.length];
         EnumSet<Site>[] sites;
         int capacity;
+        // bumped whenever slot contents or the stacks change; cached SlotWeights of another version are stale
+        int version;
+        private SlotWeights cached;
 
         @SuppressWarnings("unchecked")
         Bucket(int rank) {
             this.rank = rank;
             this.capacity = 4;
             this.sites = new EnumSet[capacity];
+            for (Site site : AdapterBank.this.sites) {
+                layouts[site.ordinal()] = SiteLayout.choose(rank, in(site), moduleWidths(site));
+            }
             for (int l = 0; l < config.numLayers(); l++) {
                 for (Site site : AdapterBank.this.sites) {
-                    int w = site.modules.size() * rank;
-                    a[l][site.ordinal()] = manager.zeros(new Shape(capacity, in(site), w), model.dtype());
-                    b[l][site.ordinal()] = manager.zeros(new Shape(capacity, w, out(site)), model.dtype());
+                    SiteLayout layout = layouts[site.ordinal()];
+                    a[l][site.ordinal()] = manager.zeros(layout.aShape(capacity), model.dtype());
+                    b[l][site.ordinal()] = manager.zeros(layout.bShape(capacity), model.dtype());
                 }
             }
         }
@@ -260,11 +281,41 @@ public final class AdapterBank implements AutoCloseable {
             }
             sites = Arrays.copyOf(sites, newCapacity);
             capacity = newCapacity;
+            version++;
+        }
+
+        /**
+         * The stacks of the given slots: views when they are 0..n-1, else gathered copies. Kept while the slots
+         * and their contents are unchanged (most decode steps), so a step pays only for its activations.
+         */
+        SlotWeights weights(BitSet slots, boolean view) {
+            if (cached != null && cached.version() == version && cached.slots().equals(slots)) {
+                return cached;
+            }
+            if (cached != null) {
+                cached.manager().close();
+            }
+            NDManager m = manager.newSubManager();
+            NDIndex index = view ? new NDIndex("0:{}", slots.length()) : new NDIndex("{}", m.create(slots.stream().asLongStream().toArray()));
+            NDArray[][] wa = new NDArray[config.numLayers()][SITES.length];
+            NDArray[][] wb = new NDArray[config.numLayers()][SITES.length];
+            for (int l = 0; l < config.numLayers(); l++) {
+                for (Site site : AdapterBank.this.sites) {
+                    int si = site.ordinal();
+                    wa[l][si] = a[l][si].get(index);
+                    wb[l][si] = b[l][si].get(index);
+                    wa[l][si].attach(m);
+                    wb[l][si].attach(m);
+                }
+            }
+            cached = new SlotWeights((BitSet) slots.clone(), version, m, wa, wb);
+            return cached;
         }
 
         private NDArray grown(NDArray t, int newCapacity) {
-            Shape s = t.getShape();
-            NDArray g = t.concat(manager.zeros(new Shape(newCapacity - s.get(0), s.get(1), s.get(2)), model.dtype()), 0);
+            long[] more = t.getShape().getShape();
+            more[0] = newCapacity - more[0];
+            NDArray g = t.concat(manager.zeros(new Shape(more), model.dtype()), 0);
             t.close();
             return g;
         }
@@ -361,16 +412,19 @@ public final class AdapterBank implements AutoCloseable {
      */
     private final class LoraGroup {
         final Bucket bucket;
-        final NDArray gather;     // [groups * m] packed row per grouped position
-        final NDArray inverse;    // [T] grouped position per packed row
-        final NDArray mask;       // [T, 1] or null when every row of the step is in this bucket
-        final NDArray present;    // slots gathered, or null (view of slots 0..groups-1)
+        final NDIndex grouped;    // [groups, m] packed row per grouped position
+        final NDIndex back;       // (group, position) per packed row
+        final NDIndex backChunks; // the same through the chunk axis of a chunked site
         final int groups;
         final int m;
+        final int t;
+        final NDArray mask;       // [T, 1] or null when every row of the step is in this bucket
+        final SlotWeights weights;
         final EnumSet<Site> sites = EnumSet.noneOf(Site.class);
 
         LoraGroup(NDManager step, Bucket bucket, List<int[]> rows, int t) {
             this.bucket = bucket;
+            this.t = t;
             int hi = bucket.highestUsed();
             int[] count = new int[hi];
             BitSet slots = new BitSet();
@@ -378,52 +432,60 @@ public final class AdapterBank implements AutoCloseable {
                 count[r[1]]++;
                 slots.set(r[1]);
             }
-            int mm = Arrays.stream(count).max().orElse(1);
+            this.m = Arrays.stream(count).max().orElse(1);
             boolean view = slots.cardinality() * 2 >= hi;
+            this.weights = bucket.weights(view ? bitsBelow(hi) : slots, view);
             int[] groupOf = new int[hi];
-            long[] presentSlots = new long[slots.cardinality()];
             int g = 0;
             for (int s = slots.nextSetBit(0); s >= 0; s = slots.nextSetBit(s + 1)) {
-                groupOf[s] = view ? s : g;
-                presentSlots[g++] = s;
+                groupOf[s] = view ? s : g++;
                 sites.addAll(bucket.sites[s]);
             }
-            this.groups = view ? hi : presentSlots.length;
-            this.m = mm;
+            this.groups = view ? hi : slots.cardinality();
             long[] gat = new long[groups * m];
-            long[] inv = new long[t];
+            long[] gi = new long[t];
+            long[] pi = new long[t];
             float[] msk = rows.size() < t ? new float[t] : null;
             int[] fill = new int[hi];
             for (int[] r : rows) {
-                int pos = groupOf[r[1]] * m + fill[r[1]]++;
-                gat[pos] = r[0];
-                inv[r[0]] = pos;
+                gi[r[0]] = groupOf[r[1]];
+                pi[r[0]] = fill[r[1]]++;
+                gat[(int) (gi[r[0]] * m + pi[r[0]])] = r[0];
                 if (msk != null) {
                     msk[r[0]] = 1f;
                 }
             }
-            this.gather = step.create(gat);
-            this.inverse = step.create(inv);
+            this.grouped = new NDIndex("{}", step.create(gat, new Shape(groups, m)));
+            NDArray giArray = step.create(gi);
+            NDArray piArray = step.create(pi);
+            this.back = new NDIndex("{}, {}", giArray, piArray);
+            this.backChunks = new NDIndex("{}, :, {}", giArray, piArray);
             this.mask = msk == null ? null : step.create(msk, new Shape(t, 1)).toType(model.dtype(), false);
-            this.present = view ? null : step.create(presentSlots);
         }
 
-        NDArray delta(NDManager step, Site site, int layer, NDArray x) {
+        NDArray delta(Site site, int layer, NDArray x) {
             int si = site.ordinal();
-            NDArray a = weights(step, bucket.a[layer][si]);
-            NDArray b = weights(step, bucket.b[layer][si]);
-            long in = x.getShape().get(1);
-            NDArray xg = x.get(new NDIndex("{}", gather)).reshape(groups, m, in);            // [G, m, in]
-            NDArray d = xg.matMul(a).matMul(b);                                              // [G, m, out]
-            d = d.reshape(groups * m, d.getShape().get(2)).get(new NDIndex("{}", inverse)); // [T, out]
+            SiteLayout layout = bucket.layouts[si];
+            NDArray h = x.get(grouped).matMul(weights.a[layer][si]);                                   // [groups, m, chunks * r]
+            NDArray d;
+            if (layout.chunks() == 1) {
+                d = h.matMul(weights.b[layer][si]).get(back);                                          // [T, out]
+            } else {
+                h = h.reshape(groups, m, layout.chunks(), layout.rank()).transpose(0, 2, 1, 3);         // [groups, chunks, m, r]
+                d = h.matMul(weights.b[layer][si]).get(backChunks).reshape(t, (long) layout.chunks() * layout.width());
+            }
             return mask == null ? d : d.mul(mask);
         }
+    }
 
-        private NDArray weights(NDManager step, NDArray stack) {
-            NDArray w = present == null ? stack.get(new NDIndex("0:{}", groups)) : stack.get(new NDIndex("{}", present));
-            w.attach(step);
-            return w;
-        }
+    private static BitSet bitsBelow(int n) {
+        BitSet b = new BitSet();
+        b.set(0, n);
+        return b;
+    }
+
+    /** A bucket's A and B stacks [layer][site] restricted to some slots. */
+    private record SlotWeights(BitSet slots, int version, NDManager manager, NDArray[][] a, NDArray[][] b) {
     }
 
     private final class StepAdapters implements AdapterBatch {
@@ -443,7 +505,7 @@ public final class AdapterBank implements AutoCloseable {
         public NDArray apply(Site site, int layer, NDArray x, NDArray y) {
             for (LoraGroup g : groups) {
                 if (g.sites.contains(site)) {
-                    y = y.add(g.delta(step, site, layer, x));
+                    y = y.add(g.delta(site, layer, x));
                 }
             }
             if (doraIdx != null && doraTables[layer][site.ordinal()] != null) {
