@@ -10,11 +10,13 @@ import io.tessera.engine.AdapterBatch;
 import io.tessera.engine.DecoderModel;
 import io.tessera.engine.ExpertOverride;
 import io.tessera.engine.ModelConfig;
+import io.tessera.engine.Rows;
 import io.tessera.engine.Site;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -412,18 +414,22 @@ public final class AdapterBank implements AutoCloseable {
      */
     private final class LoraGroup {
         final Bucket bucket;
-        final NDIndex grouped;    // [groups, m] packed row per grouped position
-        final NDIndex back;       // (group, position) per packed row
-        final NDIndex backChunks; // the same through the chunk axis of a chunked site
+        final NDArray grouped;    // [groups, m] packed row per grouped position
+        final NDArray back;       // [T] grouped position (group * m + position) per packed row
+        private final NDManager step;
+        private final Map<Integer, NDArray> backChunks = new HashMap<>();  // chunks -> [T, chunks] rows of [groups * chunks * m, width]
         final int groups;
         final int m;
         final int t;
+        private final long[] gi;
+        private final long[] pi;
         final NDArray mask;       // [T, 1] or null when every row of the step is in this bucket
         final SlotWeights weights;
         final EnumSet<Site> sites = EnumSet.noneOf(Site.class);
 
         LoraGroup(NDManager step, Bucket bucket, List<int[]> rows, int t) {
             this.bucket = bucket;
+            this.step = step;
             this.t = t;
             int hi = bucket.highestUsed();
             int[] count = new int[hi];
@@ -443,8 +449,8 @@ public final class AdapterBank implements AutoCloseable {
             }
             this.groups = view ? hi : slots.cardinality();
             long[] gat = new long[groups * m];
-            long[] gi = new long[t];
-            long[] pi = new long[t];
+            gi = new long[t];
+            pi = new long[t];
             float[] msk = rows.size() < t ? new float[t] : null;
             int[] fill = new int[hi];
             for (int[] r : rows) {
@@ -455,26 +461,39 @@ public final class AdapterBank implements AutoCloseable {
                     msk[r[0]] = 1f;
                 }
             }
-            this.grouped = new NDIndex("{}", step.create(gat, new Shape(groups, m)));
-            NDArray giArray = step.create(gi);
-            NDArray piArray = step.create(pi);
-            this.back = new NDIndex("{}, {}", giArray, piArray);
-            this.backChunks = new NDIndex("{}, :, {}", giArray, piArray);
+            this.grouped = step.create(gat, new Shape(groups, m));
+            long[] position = new long[t];
+            Arrays.setAll(position, i -> gi[i] * this.m + pi[i]);
+            this.back = step.create(position);
             this.mask = msk == null ? null : step.create(msk, new Shape(t, 1)).toType(model.dtype(), false);
         }
 
         NDArray delta(Site site, int layer, NDArray x) {
             int si = site.ordinal();
             SiteLayout layout = bucket.layouts[si];
-            NDArray h = x.get(grouped).matMul(weights.a[layer][si]);                                   // [groups, m, chunks * r]
+            int chunks = layout.chunks();
+            NDArray h = Rows.select(x, grouped).matMul(weights.a[layer][si]);                           // [groups, m, chunks * r]
             NDArray d;
-            if (layout.chunks() == 1) {
-                d = h.matMul(weights.b[layer][si]).get(back);                                          // [T, out]
+            if (chunks == 1) {
+                d = Rows.select(h.matMul(weights.b[layer][si]).reshape(groups * m, -1), back);         // [T, out]
             } else {
-                h = h.reshape(groups, m, layout.chunks(), layout.rank()).transpose(0, 2, 1, 3);         // [groups, chunks, m, r]
-                d = h.matMul(weights.b[layer][si]).get(backChunks).reshape(t, (long) layout.chunks() * layout.width());
+                h = h.reshape(groups, m, chunks, layout.rank()).transpose(0, 2, 1, 3);                  // [groups, chunks, m, r]
+                NDArray all = h.matMul(weights.b[layer][si]).reshape(-1, layout.width());             // [groups * chunks * m, width]
+                d = Rows.select(all, backChunks(chunks)).reshape(t, (long) chunks * layout.width());   // [T, chunks, width] -> [T, out]
             }
             return mask == null ? d : d.mul(mask);
+        }
+
+        private NDArray backChunks(int chunks) {
+            return backChunks.computeIfAbsent(chunks, c -> {
+                long[] rows = new long[t * c];
+                for (int i = 0; i < t; i++) {
+                    for (int k = 0; k < c; k++) {
+                        rows[i * c + k] = (gi[i] * c + k) * m + pi[i];
+                    }
+                }
+                return step.create(rows, new Shape(t, c));
+            });
         }
     }
 
