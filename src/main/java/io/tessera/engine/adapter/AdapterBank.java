@@ -141,12 +141,11 @@ public final class AdapterBank implements AutoCloseable {
         }
     }
 
-    /** A [in, chunks * rank] and B [chunks, rank, width] of one site, zero where a module is not targeted. */
+    /** A^T [chunks * rank, in] and B [chunks, rank, width] of one site, zero where a module is not targeted. */
     private float[][] hostSlot(LoraAdapter lora, int layer, Site site, SiteLayout layout) {
         int in = in(site);
-        int aWidth = layout.chunks() * layout.rank();
         int width = layout.width();
-        float[] a = new float[in * aWidth];
+        float[] a = new float[layout.chunks() * layout.rank() * in];
         float[] b = new float[layout.chunks() * layout.rank() * width];
         for (int j = 0; j < site.modules.size(); j++) {
             LoraAdapter.Module m = lora.modules().get(LoraAdapter.key(layer, site.modules.get(j)));
@@ -160,7 +159,7 @@ public final class AdapterBank implements AutoCloseable {
                 for (int k = 0; k < m.rank(); k++) {
                     int col = chunk * layout.rank() + rankOffset + k;
                     for (int i = 0; i < in; i++) {
-                        a[i * aWidth + col] = m.a()[k * in + i];
+                        a[col * in + i] = m.a()[k * in + i];
                     }
                     int from = Math.max(range[0], chunk * width);
                     int to = Math.min(range[1], (chunk + 1) * width);
@@ -472,12 +471,13 @@ public final class AdapterBank implements AutoCloseable {
             int si = site.ordinal();
             SiteLayout layout = bucket.layouts[si];
             int chunks = layout.chunks();
-            NDArray h = Rows.select(x, grouped).matMul(weights.a[layer][si]);                           // [groups, m, chunks * r]
+            // A^T x^T reads A row by row: measurably faster than x A for these skinny products
+            NDArray hT = weights.a[layer][si].matMul(Rows.select(x, grouped).transpose(0, 2, 1));      // [groups, chunks * r, m]
             NDArray d;
             if (chunks == 1) {
-                d = Rows.select(h.matMul(weights.b[layer][si]).reshape(groups * m, -1), back);         // [T, out]
+                d = Rows.select(hT.transpose(0, 2, 1).matMul(weights.b[layer][si]).reshape(groups * m, -1), back);  // [T, out]
             } else {
-                h = h.reshape(groups, m, chunks, layout.rank()).transpose(0, 2, 1, 3);                  // [groups, chunks, m, r]
+                NDArray h = hT.reshape(groups, chunks, layout.rank(), m).transpose(0, 1, 3, 2);      // [groups, chunks, m, r]
                 NDArray all = h.matMul(weights.b[layer][si]).reshape(-1, layout.width());             // [groups * chunks * m, width]
                 d = Rows.select(all, backChunks(chunks)).reshape(t, (long) chunks * layout.width());   // [T, chunks, width] -> [T, out]
             }

@@ -11,7 +11,8 @@ import java.util.Arrays;
  *   <li>one chunk holding every module's rank block, B block-diagonal (zeros off each module's outputs);</li>
  *   <li>chunks of the modules' common width, B dense, a module's A repeated for each of its chunks.</li>
  * </ul>
- * A is [slots, in, chunks * rank]; B is [slots, rank, width] for one chunk, else [slots, chunks, rank, width].
+ * A is stored transposed, [slots, chunks * rank, in]; B is [slots, rank, width] for one chunk, else
+ * [slots, chunks, rank, width].
  */
 record SiteLayout(int chunks, int rank, int width, int in) {
 
@@ -25,7 +26,7 @@ record SiteLayout(int chunks, int rank, int width, int in) {
     }
 
     Shape aShape(long slots) {
-        return new Shape(slots, in, (long) chunks * rank);
+        return new Shape(slots, (long) chunks * rank, in);
     }
 
     Shape bShape(long slots) {
