@@ -105,6 +105,7 @@ public final class Bench {
         int count = a.getInt("adapters", 16);
         int rank = a.getInt("rank", 16);
         int steps = a.getInt("steps", 32);
+        int rounds = a.getInt("rounds", 5);
         Path dir = Files.createTempDirectory("tessera-bench-adapters");
         try (Engine engine = Engine.open(new EngineOptions(model, Main.device(a), batch, 0))) {
             List<Path> dirs = new ArrayList<>();
@@ -121,11 +122,12 @@ public final class Bench {
                 loadMs[i] = (System.nanoTime() - t) / 1e6;
             }
             Arrays.sort(loadMs);
-            decodeRun(engine, batch, 16, 4, i -> null, AttentionPolicy.FULL);   // warm-up
-            // interleaved rounds, best of each: other processes on the machine then hit both alike
+            // warm-up of both paths, then interleaved rounds, best of each: other load on the machine hits both alike
+            decodeRun(engine, batch, 16, 4, i -> null, AttentionPolicy.FULL);
+            decodeRun(engine, batch, 16, 4, i -> resident[i % count], AttentionPolicy.FULL);
             double baseRate = 0;
             double mixedRate = 0;
-            for (int round = 0; round < 3; round++) {
+            for (int round = 0; round < rounds; round++) {
                 baseRate = Math.max(baseRate, decodeRun(engine, batch, 16, steps, i -> null, AttentionPolicy.FULL).decodeRate());
                 mixedRate = Math.max(mixedRate, decodeRun(engine, batch, 16, steps, i -> resident[i % count], AttentionPolicy.FULL).decodeRate());
             }
