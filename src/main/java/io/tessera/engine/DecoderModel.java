@@ -207,9 +207,7 @@ public final class DecoderModel implements AutoCloseable {
 
     /** Token embeddings for the packed step tokens: [T, E]. */
     NDArray embed(NDManager step, long[] ids) {
-        NDArray x = embed.get(new NDIndex("{}", step.create(ids)));
-        x.attach(step);
-        return x;
+        return Rows.select(embed, step.create(ids));
     }
 
     /**
@@ -255,7 +253,7 @@ public final class DecoderModel implements AutoCloseable {
                 parts.add(attention(m, lay, l, q, qGlobal, k, v, cache));                 // [B Q, H D]
             }
             NDArray padded = parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 0);
-            NDArray attn = unpadIdx == null ? padded : padded.get(new NDIndex("{}", unpadIdx));   // [T, H D]
+            NDArray attn = unpadIdx == null ? padded : Rows.select(padded, unpadIdx);   // [T, H D]
             NDArray out = ctx.adapters().apply(Site.O, l, attn, attn.matMul(o[l]));
             if (oBias[l] != null) {
                 out = out.add(oBias[l]);
@@ -264,7 +262,7 @@ public final class DecoderModel implements AutoCloseable {
             x = x.add(mlp.forward(l, rmsNorm(x, postNorm[l], config.rmsNormEps(), dtype), ctx));
             cache.write(l, after, k, v);
         }
-        NDArray last = x.get(new NDIndex("{}", m.create(logitRows)));
+        NDArray last = Rows.select(x, m.create(logitRows));
         return rmsNorm(last, finalNorm, config.rmsNormEps(), dtype).matMul(lmHead).toType(DataType.FLOAT32, false);
     }
 

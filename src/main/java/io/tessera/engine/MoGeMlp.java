@@ -1,7 +1,6 @@
 package io.tessera.engine;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.tessera.engine.ModelConfig.MoeConfig;
@@ -60,14 +59,14 @@ record MoGeMlp(MoeConfig moe, NDArray[] router, float[][] routerScale, NDArray[]
         }
         var m = ctx.manager();
         NDArray w = m.create(weight).toType(x.getDataType(), false);
-        NDArray rows = x.get(new NDIndex("{}", m.create(gather)));                        // [N, H]
+        NDArray rows = Rows.select(x, m.create(gather));                                   // [N, H]
         NDArray y = experts(rows.get("0:{}", e * mBase), gateUp[layer], down[layer], e, mBase, hidden);
         if (extra > 0 && mExtra > 0) {
             NDArray ya = experts(rows.get("{}:", e * mBase), override.gateUp()[layer], override.down()[layer], extra, mExtra, hidden);
             y = y.concat(ya, 0);
         }
         y = y.mul(w.expandDims(1));                                                         // [N, H]
-        NDArray routed = y.get(new NDIndex("{}", m.create(back))).reshape(tokens, k, hidden).sum(new int[] {1});
+        NDArray routed = Rows.select(y, m.create(back, new Shape(tokens, k))).sum(new int[] {1});
         return routed.add(shared.forward(layer, x, ctx));
     }
 

@@ -59,14 +59,7 @@ final class Rope {
             grow((int) Math.max(2L * capacity, max + 1));
         }
         NDArray idx = step.create(positions);
-        // results of ops on long-lived tables attach to the tables' manager: move them into the step scope
-        NDArray c = cos.get(new NDIndex("{}", idx));
-        NDArray s = sin.get(new NDIndex("{}", idx));
-        c.attach(step);
-        s.attach(step);
-        c = c.expandDims(1);
-        s = s.expandDims(1);
-        return new NDArray[] {c, s};
+        return new NDArray[] {Rows.select(cos, idx).expandDims(1), Rows.select(sin, idx).expandDims(1)};
     }
 
     /** x: [T, heads, D] -> rotated copy. */

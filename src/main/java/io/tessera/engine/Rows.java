@@ -8,9 +8,12 @@ import ai.djl.ndarray.types.SparseFormat;
  * advanced indexing ({@code get(new NDIndex("{}", idx))}) on the small tensors of a decode step.
  */
 public final class Rows {
-    /** table [N, W] gathered at index (any shape of row numbers): [index..., W]. */
+    /**
+     * table [N, W] gathered at index (int64 row numbers of any shape): [index..., W]. The result belongs to the
+     * index's manager (a step's scope), also when the table is a long-lived one.
+     */
     public static NDArray select(NDArray table, NDArray index) {
-        return table.getNDArrayInternal().embedding(index, table, SparseFormat.DENSE).singletonOrThrow();
+        return index.getNDArrayInternal().embedding(index, table, SparseFormat.DENSE).singletonOrThrow();
     }
 
     private Rows() {

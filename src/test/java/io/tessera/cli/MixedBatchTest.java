@@ -137,4 +137,43 @@ class MixedBatchTest {
             assertThat(maxAbsDiff(own, Arrays.copyOf(base, own.length))).as("row %d vs base", i).isGreaterThan(0.05);
         }
     }
+
+    @Test
+    void aSlotTakenOverByAnotherAdapterServesTheNewWeights() throws IOException {
+        AdapterLoader loader = new AdapterLoader(engine.model());
+        Random rnd = new Random(11);
+        // rank 64: a bucket of its own. Two idle residents fill slots 0 and 1, so a step with only slot 2 in it
+        // reads gathered copies of that slot's weights, which the bank keeps across steps
+        long id = 100;
+        for (int i = 0; i < 2; i++) {
+            engine.adapters().install(id++, loader.load(Bench.writeRandomLora(dir.resolve("idle64-" + i), engine.config(), 64, rnd)), "idle");
+        }
+        ResidentAdapter first = engine.adapters().install(id++, loader.load(Bench.writeRandomLora(dir.resolve("first"), engine.config(), 64, rnd)), "first");
+        Path secondDir = Bench.writeRandomLora(dir.resolve("second"), engine.config(), 64, rnd);
+        int[] prompt = rnd.ints(6, 4, engine.config().vocabSize()).toArray();
+        int[][] decode = {rnd.ints(DECODE_STEPS, 4, engine.config().vocabSize()).toArray()};
+        List<float[]> before = run(List.of(new Row(first, prompt)), decode).get(0);
+        engine.adapters().uninstall(first);
+        ResidentAdapter second = engine.adapters().install(id++, loader.load(secondDir), "second");   // slot 2 again
+        List<float[]> reused = run(List.of(new Row(second, prompt)), decode).get(0);
+        for (int i = 0; i < 2; i++) {   // slots 3 and 4: the bucket's stacks grow
+            engine.adapters().install(id++, loader.load(Bench.writeRandomLora(dir.resolve("more64-" + i), engine.config(), 64, rnd)), "more");
+        }
+        List<float[]> grown = run(List.of(new Row(second, prompt)), decode).get(0);
+
+        List<float[]> fresh;
+        try (Engine other = TestSupport.openCpu(DEMO_LLAMA, 8, 0)) {
+            ResidentAdapter only = other.adapters().install(1, new AdapterLoader(other.model()).load(secondDir), "second");
+            Sequence s = other.open(AttentionPolicy.FULL, only);
+            fresh = new ArrayList<>(List.of(other.step(List.of(new StepInput(s, prompt, true))).get(0)));
+            for (int step = 0; step < DECODE_STEPS; step++) {
+                fresh.add(other.step(List.of(StepInput.next(s, decode[0][step]))).get(0));
+            }
+        }
+        for (int step = 0; step <= DECODE_STEPS; step++) {
+            assertThat(maxAbsDiff(reused.get(step), fresh.get(step))).as("slot reused, step %d", step).isLessThanOrEqualTo(TOLERANCE);
+            assertThat(maxAbsDiff(grown.get(step), fresh.get(step))).as("bucket grown, step %d", step).isLessThanOrEqualTo(TOLERANCE);
+        }
+        assertThat(maxAbsDiff(reused.get(0), before.get(0))).as("the two adapters differ").isGreaterThan(0.05);
+    }
 }

@@ -403,7 +403,7 @@ public final class AdapterBank implements AutoCloseable {
         byBucket.forEach((bucket, rows) -> groups.add(new LoraGroup(step, bucket, rows, t)));
         NDArray doraIdx = dora == null ? null : step.create(dora);
         ExpertOverride experts = expertMaps == null ? null : new ExpertOverride(expertMaps, expertGateUp, expertDown);
-        return new StepAdapters(step, groups, doraIdx, experts);
+        return new StepAdapters(groups, doraIdx, experts);
     }
 
     /**
@@ -508,13 +508,11 @@ public final class AdapterBank implements AutoCloseable {
     }
 
     private final class StepAdapters implements AdapterBatch {
-        private final NDManager step;
         private final List<LoraGroup> groups;
         private final NDArray doraIdx;
         private final ExpertOverride experts;
 
-        StepAdapters(NDManager step, List<LoraGroup> groups, NDArray doraIdx, ExpertOverride experts) {
-            this.step = step;
+        StepAdapters(List<LoraGroup> groups, NDArray doraIdx, ExpertOverride experts) {
             this.groups = groups;
             this.doraIdx = doraIdx;
             this.experts = experts;
@@ -528,9 +526,7 @@ public final class AdapterBank implements AutoCloseable {
                 }
             }
             if (doraIdx != null && doraTables[layer][site.ordinal()] != null) {
-                NDArray scale = doraTables[layer][site.ordinal()].get(new NDIndex("{}", doraIdx));
-                scale.attach(step);
-                y = y.mul(scale);
+                y = y.mul(Rows.select(doraTables[layer][site.ordinal()], doraIdx));
             }
             return y;
         }
