@@ -10,7 +10,7 @@ import io.quarkus.logging.Log;
 import io.tessera.adapters.AdapterViews.AdapterDetail;
 import io.tessera.adapters.AdapterViews.AdapterView;
 import io.tessera.cluster.AdapterChanged;
-import io.tessera.cluster.AdapterEvents;
+import io.tessera.cluster.ClusterEvents;
 import io.tessera.security.Caller;
 import io.tessera.security.Tenant;
 import io.tessera.store.BlobStore;
@@ -48,7 +48,7 @@ public class AdapterRegistry {
     @Inject
     BaseModel base;
     @Inject
-    AdapterEvents events;
+    ClusterEvents events;
     @Inject
     HostAdapterCache host;
 

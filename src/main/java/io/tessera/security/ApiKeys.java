@@ -3,6 +3,7 @@ package io.tessera.security;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.StartupEvent;
 import io.tessera.adapters.Db;
+import io.tessera.cluster.KeyRevoked;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
@@ -58,15 +59,24 @@ public class ApiKeys {
         }
     }
 
-    /** Makes a key for the tenant in the caller's transaction; the plain key is returned once and never stored. */
-    public String issue(Tenant tenant) {
+    /** A key just made: the plain key is in this value only, never stored. */
+    public record NewKey(long id, String prefix, String key) {
+    }
+
+    /** Makes a key for the tenant in the caller's transaction. */
+    public NewKey issue(Tenant tenant) {
         String key = newKey();
         ApiKey k = new ApiKey();
         k.tenant = tenant;
         k.keyHash = sha256(key);
         k.prefix = key.substring(0, PREFIX.length() + 6);
         k.persist();
-        return key;
+        return new NewKey(k.id, k.prefix, key);
+    }
+
+    /** A revoked key is not trusted from the cache any more (here at once, on other replicas when they hear). */
+    void onRevoked(@Observes KeyRevoked revoked) {
+        cache.remove(revoked.keyHash());
     }
 
     /** The caller for an {@code Authorization} header value; empty for a missing or unknown key. */

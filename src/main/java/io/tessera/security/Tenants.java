@@ -11,6 +11,8 @@ import io.tessera.adapters.AdapterRegistry;
 import io.tessera.adapters.AuditEntry;
 import io.tessera.adapters.Db;
 import io.tessera.adapters.RegistryException;
+import io.tessera.cluster.ClusterEvents;
+import io.tessera.cluster.KeyRevoked;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Instant;
@@ -26,13 +28,26 @@ public class Tenants {
         }
     }
 
-    /** A new key, shown this once: only its hash is stored. */
+    /** A new key, shown this once: only its hash is stored. {@code key_id} names it for listing and revoking. */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record IssuedKey(String tenant, String apiKey) {
+    public record IssuedKey(String tenant, String apiKey, long keyId, String prefix) {
+        static IssuedKey of(String tenant, ApiKeys.NewKey k) {
+            return new IssuedKey(tenant, k.key(), k.id(), k.prefix());
+        }
+    }
+
+    /** A key as listed: never the key itself. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record KeyView(long id, String prefix, Instant createdAt, Instant revokedAt) {
+        static KeyView of(ApiKey k) {
+            return new KeyView(k.id, k.prefix, k.createdAt, k.revokedAt);
+        }
     }
 
     @Inject
     ApiKeys keys;
+    @Inject
+    ClusterEvents events;
 
     public IssuedKey create(Caller caller, String name, Integer requestsPerMinute, Integer tokensPerMinute) {
         admin(caller);
@@ -50,7 +65,7 @@ public class Tenants {
             t.tokensPerMinute = tokensPerMinute;
             t.persist();
             AuditEntry.record(caller.actor(), t.id, "create-tenant", name, null);
-            return new IssuedKey(name, keys.issue(t));
+            return IssuedKey.of(name, keys.issue(t));
         });
     }
 
@@ -58,10 +73,40 @@ public class Tenants {
     public IssuedKey issueKey(Caller caller, String name) {
         admin(caller);
         return Db.tx(() -> {
-            Tenant t = Tenant.byName(name).orElseThrow(() -> new RegistryException(NOT_FOUND, "tenant '" + name + "' not found"));
-            AuditEntry.record(caller.actor(), t.id, "issue-key", name, null);
-            return new IssuedKey(name, keys.issue(t));
+            Tenant t = existing(name);
+            IssuedKey issued = IssuedKey.of(name, keys.issue(t));
+            AuditEntry.record(caller.actor(), t.id, "issue-key", name, issued.prefix());
+            return issued;
         });
+    }
+
+    /** The tenant's keys, oldest first, revoked ones included. */
+    public List<KeyView> keys(Caller caller, String name) {
+        admin(caller);
+        return Db.tx(() -> ApiKey.<ApiKey>list("tenant = ?1 order by id", existing(name)).stream().map(KeyView::of).toList());
+    }
+
+    /**
+     * Revokes one of the tenant's keys: refused from now on by this replica, by the others as soon as they hear
+     * (Redis) and at the latest after {@code tessera.security.key-cache-ttl}. Revoking it again changes nothing.
+     */
+    public void revokeKey(Caller caller, String name, long id) {
+        admin(caller);
+        String hash = Db.tx(() -> {
+            Tenant t = existing(name);
+            ApiKey k = ApiKey.<ApiKey>find("id = ?1 and tenant = ?2", id, t).firstResultOptional()
+                    .orElseThrow(() -> new RegistryException(NOT_FOUND, "tenant '" + name + "' has no key " + id));
+            if (k.revokedAt == null) {
+                k.revokedAt = Instant.now();
+                AuditEntry.record(caller.actor(), t.id, "revoke-key", name, k.prefix);
+            }
+            return k.keyHash;
+        });
+        events.publish(new KeyRevoked(hash));
+    }
+
+    private static Tenant existing(String name) {
+        return Tenant.byName(name).orElseThrow(() -> new RegistryException(NOT_FOUND, "tenant '" + name + "' not found"));
     }
 
     public List<TenantView> list(Caller caller) {

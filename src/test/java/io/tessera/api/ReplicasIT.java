@@ -35,7 +35,7 @@ class ReplicasIT {
                 "quarkus.redis.hosts", redis, "tessera.security.admin-key", ADMIN, "tessera.registry.seed-dir", "",
                 "tessera.store.root", "target/it-store", "tessera.scheduler.max-running", "4",
                 // far longer than the 1 s asked for: only the Redis event can make the second replica switch in time
-                "tessera.registry.resolve-ttl", "10m");
+                "tessera.registry.resolve-ttl", "10m", "tessera.security.key-cache-ttl", "10m");
         first = Replica.start("replica-1", with(common, "tessera.registry.work-dir", "target/it-replica-1"), Duration.ofMinutes(3));
         second = Replica.start("replica-2", with(common, "tessera.registry.work-dir", "target/it-replica-2"), Duration.ofMinutes(3));
     }
@@ -102,6 +102,19 @@ class ReplicasIT {
         at(second, key).contentType("application/json").body(Map.of("model", "research-lora", "prompt", "x"))
                 .post("/v1/completions").then().statusCode(404);
         assertThat(List.of(first.url(), second.url())).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void aKeyRevokedThroughOneReplicaIsRefusedByTheOtherWithinASecond() throws Exception {
+        String tenant = "revoke-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        var created = at(first, ADMIN).contentType("application/json").body(Map.of("name", tenant))
+                .post("/v1/admin/tenants").then().statusCode(201).extract().jsonPath();
+        String key = created.getString("api_key");
+        at(second, key).get("/v1/models").then().statusCode(200);   // trusted from its key cache from now on
+        at(first, ADMIN).delete("/v1/admin/tenants/" + tenant + "/keys/" + created.getLong("key_id")).then().statusCode(204);
+        long revoked = System.nanoTime();
+        sleepUntil(revoked + 1_000_000_000L);
+        at(second, key).get("/v1/models").then().statusCode(401);
     }
 
     private static void sleepUntil(long nanoTime) throws InterruptedException {

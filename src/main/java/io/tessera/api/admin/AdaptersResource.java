@@ -11,6 +11,7 @@ import jakarta.inject.Inject;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -87,6 +88,7 @@ public class AdaptersResource {
     }
 
     @DELETE
+    @APIResponse(responseCode = "204", description = "deleted, every version")
     @Path("/{name}")
     public Response delete(@PathParam("name") String name, @QueryParam("tenant") String tenant) {
         registry.delete(caller.get(), tenant, name);

@@ -5,10 +5,13 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import io.tessera.adapters.RegistryException;
 import io.tessera.security.Tenants;
 import io.tessera.security.Tenants.IssuedKey;
+import io.tessera.security.Tenants.KeyView;
 import io.tessera.security.Tenants.TenantView;
 import io.tessera.api.CurrentCaller;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import jakarta.ws.rs.DELETE;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -48,5 +51,20 @@ public class TenantsResource {
     @Path("/{name}/keys")
     public Response issueKey(@PathParam("name") String name) {
         return Response.status(201).entity(tenants.issueKey(caller.get(), name)).build();
+    }
+
+    @GET
+    @Path("/{name}/keys")
+    public Map<String, List<KeyView>> keys(@PathParam("name") String name) {
+        return Map.of("data", tenants.keys(caller.get(), name));
+    }
+
+    /** Revokes a key (key rotation: issue a new one, move clients over, revoke the old one). */
+    @DELETE
+    @APIResponse(responseCode = "204", description = "revoked (also when it already was)")
+    @Path("/{name}/keys/{id}")
+    public Response revokeKey(@PathParam("name") String name, @PathParam("id") long id) {
+        tenants.revokeKey(caller.get(), name, id);
+        return Response.noContent().build();
     }
 }

@@ -42,6 +42,40 @@ class AdminApiTest {
     }
 
     @Test
+    void keyRotationRevokesTheOldKeyAtOnce() {
+        String[] a = AdminApi.newTenant("rotate");
+        String[] b = AdminApi.newTenant("bystander");
+        given().auth().oauth2(a[1]).get("/v1/models").then().statusCode(200);   // cached as good from here on
+        var issued = given().auth().oauth2(ADMIN).post("/v1/admin/tenants/" + a[0] + "/keys").then().statusCode(201)
+                .body("tenant", equalTo(a[0])).extract().jsonPath();
+        String second = issued.getString("api_key");
+        assertThat(second).startsWith(issued.getString("prefix"));
+        var listed = given().auth().oauth2(ADMIN).get("/v1/admin/tenants/" + a[0] + "/keys").then().statusCode(200)
+                .body("data.size()", equalTo(2)).body("data.revoked_at", equalTo(java.util.Arrays.asList(null, null)))
+                .extract().asString();
+        assertThat(listed).doesNotContain(a[1]).doesNotContain(second);   // only prefixes are ever shown
+        long first = given().auth().oauth2(ADMIN).get("/v1/admin/tenants/" + a[0] + "/keys").then()
+                .extract().jsonPath().getLong("data[0].id");
+
+        given().auth().oauth2(a[1]).delete("/v1/admin/tenants/" + a[0] + "/keys/" + first).then().statusCode(403);
+        given().auth().oauth2(ADMIN).delete("/v1/admin/tenants/" + b[0] + "/keys/" + first).then().statusCode(404)
+                .body("error.message", equalTo("tenant '" + b[0] + "' has no key " + first));
+        given().auth().oauth2(ADMIN).delete("/v1/admin/tenants/nobody-x/keys/" + first).then().statusCode(404);
+        given().auth().oauth2(ADMIN).delete("/v1/admin/tenants/" + a[0] + "/keys/" + first).then().statusCode(204);
+        given().auth().oauth2(ADMIN).delete("/v1/admin/tenants/" + a[0] + "/keys/" + first).then().statusCode(204);
+
+        // refused at once although it was cached a moment ago; the new key and the other tenant are untouched
+        given().auth().oauth2(a[1]).get("/v1/models").then().statusCode(401).body("error.type", equalTo("authentication_error"));
+        given().auth().oauth2(second).get("/v1/models").then().statusCode(200);
+        given().auth().oauth2(b[1]).get("/v1/models").then().statusCode(200);
+        given().auth().oauth2(ADMIN).get("/v1/admin/tenants/" + a[0] + "/keys").then().statusCode(200)
+                .body("data.find { it.id == " + first + " }.revoked_at", not(nullValue()))
+                .body("data.find { it.id != " + first + " }.revoked_at", nullValue());
+        given().auth().oauth2(ADMIN).get("/v1/admin/audit?tenant=" + a[0]).then().statusCode(200)
+                .body("data.action", hasItem("revoke-key"));
+    }
+
+    @Test
     void adapterLifecycleIsTenantScoped() throws IOException {
         String[] a = AdminApi.newTenant("life");
         String[] b = AdminApi.newTenant("other");

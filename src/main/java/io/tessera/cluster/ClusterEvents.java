@@ -16,22 +16,28 @@ import java.time.Duration;
 import java.util.UUID;
 
 /**
- * Adapter changes, told to every replica: fired here at once as a CDI event, and published on the Redis channel
- * {@value #CHANNEL} for the others, which fire the same event when it arrives. Without Redis only this replica
- * hears; with Redis down a change is logged and the others catch up when their resolutions expire.
+ * Adapter changes and key revocations, told to every replica: fired here at once as a CDI event, and published on
+ * the Redis channel {@value #CHANNEL} for the others, which fire the same event when it arrives. Without Redis only
+ * this replica hears; with Redis down a change is logged and the others catch up when their caches expire
+ * (adapter resolutions, and keys after {@code tessera.security.key-cache-ttl}).
  */
 @ApplicationScoped
-public class AdapterEvents {
+public class ClusterEvents {
     public static final String CHANNEL = "tessera:adapters";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String ORIGIN = UUID.randomUUID().toString();
 
-    /** The wire form: the origin lets a replica skip its own messages (it fired them already). */
-    record Message(String origin, String tenant, String name) {
+    /**
+     * The wire form: the origin lets a replica skip its own messages (it fired them already). An adapter change
+     * carries tenant and name, a revocation the key's hash.
+     */
+    record Message(String origin, String tenant, String name, String revokedKeyHash) {
     }
 
     @Inject
-    Event<AdapterChanged> local;
+    Event<AdapterChanged> adapterChanges;
+    @Inject
+    Event<KeyRevoked> revocations;
     @Inject
     ClusterRedis redis;
     @Inject
@@ -59,8 +65,13 @@ public class AdapterEvents {
     private void received(String payload) {
         try {
             Message m = JSON.readValue(payload, Message.class);
-            if (!m.origin().equals(ORIGIN)) {
-                local.fire(new AdapterChanged(m.tenant(), m.name()));
+            if (m.origin().equals(ORIGIN)) {
+                return;
+            }
+            if (m.revokedKeyHash() != null) {
+                revocations.fire(new KeyRevoked(m.revokedKeyHash()));
+            } else {
+                adapterChanges.fire(new AdapterChanged(m.tenant(), m.name()));
             }
         } catch (JsonProcessingException | RuntimeException ex) {
             Log.warnf("ignoring a bad message on %s: %s", CHANNEL, ex.getMessage());
@@ -69,16 +80,24 @@ public class AdapterEvents {
 
     /** Tells this replica now and the others through Redis. */
     public void publish(AdapterChanged change) {
-        local.fire(change);
+        adapterChanges.fire(change);
+        send(new Message(ORIGIN, change.tenant(), change.name(), null), "the change to " + change.name());
+    }
+
+    /** Tells this replica now and the others through Redis. */
+    public void publish(KeyRevoked revoked) {
+        revocations.fire(revoked);
+        send(new Message(ORIGIN, null, null, revoked.keyHash()), "a revoked key");
+    }
+
+    private void send(Message message, String what) {
         if (!redis.configured()) {
             return;
         }
         try {
-            String payload = JSON.writeValueAsString(new Message(ORIGIN, change.tenant(), change.name()));
-            datasource.get().pubsub(String.class).publish(CHANNEL, payload).await().atMost(redis.timeout());
+            datasource.get().pubsub(String.class).publish(CHANNEL, JSON.writeValueAsString(message)).await().atMost(redis.timeout());
         } catch (JsonProcessingException | RuntimeException ex) {
-            Log.warnf("Redis unavailable: other replicas learn of the change to %s when their cache expires (%s)",
-                    change.name(), ex.getMessage());
+            Log.warnf("Redis unavailable: other replicas learn of %s when their cache expires (%s)", what, ex.getMessage());
         }
     }
 
