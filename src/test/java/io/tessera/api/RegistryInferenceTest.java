@@ -9,23 +9,37 @@ import static org.hamcrest.Matchers.not;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import io.tessera.adapters.Archives;
 import io.tessera.api.admin.AdminApi;
+import io.tessera.service.ServingState;
+import jakarta.inject.Inject;
 import java.io.File;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
  * The acceptance path: a tenant uploads research-lora and gets the engine's greedy output for it; a new version
- * and re-activation switch what new requests get; delete makes it 404; another tenant gets 404 at every step.
+ * and re-activation switch what new requests get (a running stream keeps the version it started with); delete
+ * makes it 404; another tenant gets 404 at every step.
  */
 @QuarkusTest
 public class RegistryInferenceTest {
     private static final String PROMPT = "Returns the number of elements in this";
+
+    @Inject
+    ServingState state;
+    @TestHTTPResource("/")
+    URI root;
 
     public static String reference(String adapter) throws IOException {
         for (JsonNode g : new ObjectMapper().readTree(new File("testdata/reference/demo-eval.json")).get("greedy")) {
@@ -86,6 +100,52 @@ public class RegistryInferenceTest {
         complete(a[1], "research-lora").then().statusCode(404);
         otherTenantSeesNothing(b[1]);
         given().auth().oauth2(a[1]).get("/v1/models").then().statusCode(200).body("data.id", not(hasItem("research-lora")));
+    }
+
+    @Test
+    void aStreamKeepsTheVersionItStartedWithWhileANewOneIsActivated() throws Exception {
+        String[] a = AdminApi.newTenant("swap");
+        AdminApi.upload(a[1], null, "research-lora", AdminApi.seedZip("research-lora"), "v1.zip", null).then().statusCode(201);
+        Map<String, Object> body = Map.of("model", "research-lora", "prompt", PROMPT, "max_tokens", 200, "temperature", 0,
+                "ignore_eos", true);
+        String v1 = given().auth().oauth2(a[1]).contentType("application/json").body(body).post("/v1/completions")
+                .then().statusCode(200).extract().path("choices[0].text");
+        assertThat(v1).startsWith(reference("research-lora"));
+
+        Map<String, Object> streamed = new java.util.HashMap<>(body);
+        streamed.put("stream", true);
+        HttpRequest request = HttpRequest.newBuilder(root.resolve("/v1/completions")).header("Authorization", "Bearer " + a[1])
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(new ObjectMapper().writeValueAsString(streamed))).build();
+        Iterator<String> lines = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofLines()).body().iterator();
+        StringBuilder text = new StringBuilder(firstText(lines));
+
+        // v2 becomes active while the stream runs: new requests get it, the running stream keeps v1's weights
+        Map<String, Object> files = Archives.filesOf(AdminApi.SEED.resolve("research-lora"));
+        files.put("adapter_config.json", new String((byte[]) files.get("adapter_config.json"), StandardCharsets.UTF_8)
+                .replace("\"lora_alpha\": 32", "\"lora_alpha\": 8").getBytes(StandardCharsets.UTF_8));
+        AdminApi.upload(a[1], null, "research-lora", Archives.zip(files), "v2.zip", null).then().statusCode(201)
+                .body("active_version", equalTo(2));
+        assertThat(state.scheduler().running()).as("the stream is still generating").isPositive();
+        assertThat(text(a[1], "research-lora")).isNotEqualTo(reference("research-lora"));
+        while (lines.hasNext()) {
+            String line = lines.next();
+            if (line.startsWith("data: {")) {
+                text.append(new ObjectMapper().readTree(line.substring(6)).path("choices").path(0).path("text").asText());
+            }
+        }
+        assertThat(text.toString()).isEqualTo(v1);
+    }
+
+    /** The text of the first event of a completion stream. */
+    private static String firstText(Iterator<String> lines) throws IOException {
+        while (lines.hasNext()) {
+            String line = lines.next();
+            if (line.startsWith("data: {")) {
+                return new ObjectMapper().readTree(line.substring(6)).path("choices").path(0).path("text").asText();
+            }
+        }
+        throw new AssertionError("the stream ended before its first event");
     }
 
     private static void otherTenantSeesNothing(String key) {
