@@ -13,6 +13,7 @@ import io.tessera.engine.tokenizer.ChatTemplateException;
 import io.tessera.scheduler.ContextLengthException;
 import io.tessera.scheduler.InvalidRequestException;
 import io.tessera.scheduler.QueueFullException;
+import io.tessera.scheduler.RequestTimeoutException;
 import io.tessera.scheduler.UnavailableException;
 import io.tessera.service.ServiceMetrics;
 import jakarta.inject.Inject;
@@ -45,6 +46,7 @@ public class ErrorMapper {
         KINDS.put(ModelNotFoundException.class, new Kind(404, "invalid_request_error", "model_not_found"));
         KINDS.put(QueueFullException.class, new Kind(429, "rate_limit_error", "queue_full"));
         KINDS.put(UnavailableException.class, new Kind(503, "service_unavailable", null));
+        KINDS.put(RequestTimeoutException.class, new Kind(504, "server_error", "request_timeout"));
         // an adapter on the server that cannot be loaded is the server's fault, not the request's
         KINDS.put(CheckpointException.class, new Kind(500, "server_error", "adapter_unavailable"));
         KINDS.put(RateLimitedException.class, new Kind(429, "rate_limit_error", "rate_limit_exceeded"));
@@ -78,7 +80,7 @@ public class ErrorMapper {
         if (cause instanceof WebApplicationException w && kind == INTERNAL) {
             // routing and content negotiation (unknown path 404, 405, 415): their status, an OpenAI body
             kind = new Kind(w.getResponse().getStatus(), "invalid_request_error", null);
-        } else if (kind.status() >= 500 && kind.status() != 503) {
+        } else if (kind.status() == 500) {
             LOG.error("request failed", cause);
         }
         metrics.rejected(kind.code() != null ? kind.code() : kind.type());

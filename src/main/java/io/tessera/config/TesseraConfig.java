@@ -56,6 +56,9 @@ public interface TesseraConfig {
         @WithDefault("1s")
         Duration retryAfter();
 
+        /** Longest time from a request's arrival to its last token; past it the request ends with an error. */
+        Optional<Duration> requestTimeout();
+
         /** KV entries per sequence; 0 = max_position_embeddings + 64. */
         @WithDefault("0")
         int kvCapacity();
@@ -80,6 +83,7 @@ public interface TesseraConfig {
 
     default SchedulerOptions schedulerOptions() {
         Scheduler s = scheduler();
-        return new SchedulerOptions(s.maxRunning(), s.maxTokensPerStep(), s.prefillChunk(), s.maxQueued(), s.joinInterval());
+        return new SchedulerOptions(s.maxRunning(), s.maxTokensPerStep(), s.prefillChunk(), s.maxQueued(), s.joinInterval(),
+                s.requestTimeout().orElse(null));
     }
 }

@@ -4,7 +4,7 @@ import java.util.Locale;
 
 /** How a request left the scheduler, for metrics. */
 public enum Outcome {
-    STOP, LENGTH, CANCELLED, ERROR;
+    STOP, LENGTH, CANCELLED, TIMEOUT, ERROR;
 
     static Outcome of(FinishReason reason) {
         return reason == FinishReason.STOP ? STOP : LENGTH;

@@ -28,6 +28,8 @@ public final class Scheduler implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Scheduler.class.getName());
     private static final long IDLE_PARK = TimeUnit.MILLISECONDS.toNanos(50);
     private static final long LOADING_PARK = TimeUnit.MILLISECONDS.toNanos(1);
+    /** Engine steps failing one after another: the engine is taken for broken (liveness down, the pod restarts). */
+    static final int BROKEN_AFTER_FAILED_STEPS = 3;
 
     private final ModelHost host;
     private final Engine engine;
@@ -53,6 +55,7 @@ public final class Scheduler implements AutoCloseable {
     private long turn;
     /** The step at which new sequences last joined. */
     private long joinedAt;
+    private int failedSteps;
 
     private volatile boolean accepting = true;
     private volatile boolean closed;
@@ -60,6 +63,7 @@ public final class Scheduler implements AutoCloseable {
     private volatile int active;
     private volatile int lastBatch;
     private volatile long kvBytes;
+    private volatile boolean engineBroken;
 
     public Scheduler(ModelHost host, SchedulerOptions options, SchedulerObserver observer) {
         this.host = host;
@@ -176,6 +180,14 @@ public final class Scheduler implements AutoCloseable {
         return kvBytes;
     }
 
+    /**
+     * False once {@value #BROKEN_AFTER_FAILED_STEPS} engine steps in a row have failed, or when the loop has died:
+     * the process should be restarted. A step that succeeds again clears it.
+     */
+    public boolean healthy() {
+        return !engineBroken && (closed || thread.isAlive() || thread.getState() == Thread.State.NEW);
+    }
+
     /** Takes no new requests; what is queued or running goes on. */
     public void drain() {
         accepting = false;
@@ -230,6 +242,9 @@ public final class Scheduler implements AutoCloseable {
                     cancellations = false;
                     dropCancelled();
                 }
+                if (options.requestTimeout() != null) {
+                    dropExpired();
+                }
                 admit();
                 publish();
                 if (running.isEmpty()) {
@@ -238,7 +253,9 @@ public final class Scheduler implements AutoCloseable {
                     step();
                 }
             } catch (RuntimeException | Error e) {
-                LOG.log(System.Logger.Level.ERROR, "engine step failed; failing the running requests", e);
+                failedSteps++;
+                engineBroken = failedSteps >= BROKEN_AFTER_FAILED_STEPS;
+                LOG.log(System.Logger.Level.ERROR, "engine step failed (" + failedSteps + " in a row); failing the running requests", e);
                 running.forEach(j -> j.fail(e));
                 running.clear();
             }
@@ -278,6 +295,26 @@ public final class Scheduler implements AutoCloseable {
                 j.end(Outcome.CANCELLED);
             }
             return j.cancelled;
+        });
+    }
+
+    /** Requests past their deadline, waiting or running, end with an error; their slots are freed. */
+    private void dropExpired() {
+        long now = System.nanoTime();
+        RequestTimeoutException timeout = new RequestTimeoutException(options.requestTimeout());
+        places.addAndGet(-waiting.removeIf(j -> {
+            if (j.expired(now)) {
+                j.fail(timeout);
+                return true;
+            }
+            return false;
+        }));
+        running.removeIf(j -> {
+            if (j.expired(now)) {
+                j.fail(timeout);
+                return true;
+            }
+            return false;
         });
     }
 
@@ -348,6 +385,8 @@ public final class Scheduler implements AutoCloseable {
             }
         }
         List<float[]> logits = engine.step(inputs);
+        failedSteps = 0;
+        engineBroken = false;
         lastBatch = inputs.size();
         observer.stepped(inputs.size(), tokens);
         boolean ended = false;
@@ -374,6 +413,7 @@ public final class Scheduler implements AutoCloseable {
         final GenerationListener listener;
         final Generation generation;
         final long submitted = System.nanoTime();
+        final long deadline = options.requestTimeout() == null ? Long.MAX_VALUE : submitted + options.requestTimeout().toNanos();
         volatile boolean cancelled;
         Sequence seq;
         int fed;
@@ -385,6 +425,10 @@ public final class Scheduler implements AutoCloseable {
             this.request = request;
             this.listener = listener;
             this.generation = generation;
+        }
+
+        boolean expired(long now) {
+            return now - deadline > 0;
         }
 
         @Override
@@ -441,7 +485,7 @@ public final class Scheduler implements AutoCloseable {
             if (seq != null) {
                 engine.release(seq);
             }
-            end(Outcome.ERROR);
+            end(error instanceof RequestTimeoutException ? Outcome.TIMEOUT : Outcome.ERROR);
             notify(() -> listener.onError(error));
         }
 

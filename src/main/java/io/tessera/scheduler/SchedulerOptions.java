@@ -1,5 +1,7 @@
 package io.tessera.scheduler;
 
+import java.time.Duration;
+
 /**
  * Limits of the engine loop.
  *
@@ -11,9 +13,14 @@ package io.tessera.scheduler;
  *                         can join together. A step with any prompt in it pads every row to the prompt chunk's
  *                         length, so prompts that arrive close together should share one such step rather than
  *                         each slow down a step of their own
+ * @param requestTimeout   how long a request may take from submission to its last token, or null for no limit
  */
-public record SchedulerOptions(int maxRunning, int maxTokensPerStep, int prefillChunk, int maxQueued, int joinInterval) {
+public record SchedulerOptions(int maxRunning, int maxTokensPerStep, int prefillChunk, int maxQueued, int joinInterval,
+                               Duration requestTimeout) {
     public SchedulerOptions {
+        if (requestTimeout != null && (requestTimeout.isNegative() || requestTimeout.isZero())) {
+            throw new IllegalArgumentException("request-timeout must be positive");
+        }
         if (maxRunning < 1 || prefillChunk < 1 || maxQueued < 1 || joinInterval < 1) {
             throw new IllegalArgumentException("max-running, prefill-chunk, max-queued and join-interval must be >= 1");
         }

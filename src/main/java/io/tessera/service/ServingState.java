@@ -91,6 +91,12 @@ public class ServingState {
         };
     }
 
+    /** False when the engine loop is broken; true while loading or when there is no engine. */
+    public boolean engineHealthy() {
+        Scheduler s = scheduler;
+        return s == null || s.healthy();
+    }
+
     /** The model, once loaded (also while draining, for requests already running). */
     public ModelHost host() {
         ModelHost h = host;

@@ -2,11 +2,19 @@ package io.tessera.api;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
 
 import io.quarkus.test.junit.QuarkusTest;
+import io.tessera.engine.AttentionPolicy;
+import io.tessera.engine.sampling.SamplingParams;
+import io.tessera.scheduler.Generation;
+import io.tessera.scheduler.GenerationListener;
+import io.tessera.scheduler.GenerationRequest;
+import io.tessera.scheduler.Scheduler;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /** Health, Prometheus metrics and the committed OpenAPI document. */
@@ -19,6 +27,29 @@ class ObservabilityApiTest extends ServiceTest {
         given().get("/q/health/live").then().statusCode(200);
         String ready = given().get("/q/health/ready").then().statusCode(200).extract().asString();
         assertThat(ready).contains("\"model\"").contains("\"ready\"");
+    }
+
+    @Test
+    void livenessGoesDownWhenEngineStepsKeepFailingAndBackUpWhenOneSucceeds() throws Exception {
+        given().get("/q/health/live").then().statusCode(200);
+        Scheduler scheduler = state.scheduler();
+        int vocab = state.host().engine().config().vocabSize();
+        // the fault: token ids past the vocabulary, submitted behind the API's back, make each step fail in torch
+        SamplingParams params = SamplingParams.builder().maxTokens(2).build();
+        for (int i = 0; i < 3; i++) {
+            GenerationListener.Completion failed = new GenerationListener.Completion() {
+                @Override
+                public void onToken(Generation.Token token) {
+                }
+            };
+            try (Scheduler.Place place = scheduler.reserve()) {
+                place.submit(new GenerationRequest("demo", BASE, null, new int[] {vocab + i}, params, AttentionPolicy.FULL), failed);
+            }
+            assertThat(failed.done).failsWithin(Duration.ofSeconds(30));
+        }
+        given().get("/q/health/live").then().statusCode(503).body("checks.find { it.name == 'engine' }.status", equalTo("DOWN"));
+        post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"Returns\",\"max_tokens\":2}").then().statusCode(200);
+        given().get("/q/health/live").then().statusCode(200);
     }
 
     @Test

@@ -29,6 +29,8 @@ class SchedulerTest {
 
     private ModelHost host;
     private Scheduler scheduler;
+    /** The scheduler's request timeout for the next start; none by default. */
+    private Duration timeout;
     /** Engine step at which each request's tokens arrived, from the observer (called on the engine thread). */
     private final Map<GenerationRequest, List<Long>> tokenSteps = new ConcurrentHashMap<>();
     private volatile long steps;
@@ -60,7 +62,7 @@ class SchedulerTest {
 
     private void start(int maxRunning, int maxQueued, ExecutorService loader) {
         host = ModelHost.open(new EngineOptions(MODEL, EngineOptions.Device.CPU, maxRunning, 0), 1L << 30, loader);
-        scheduler = new Scheduler(host, new SchedulerOptions(maxRunning, 256, 32, maxQueued, 1), observer);
+        scheduler = new Scheduler(host, new SchedulerOptions(maxRunning, 256, 32, maxQueued, 1, timeout), observer);
         scheduler.start();
     }
 
@@ -253,5 +255,59 @@ class SchedulerTest {
         assertThatThrownBy(scheduler::reserve).isInstanceOf(UnavailableException.class);
         assertThat(c.await().completionTokens()).isEqualTo(20);
         awaitIdle();
+    }
+
+    @Test
+    void aRequestPastItsDeadlineEndsWithATimeoutAndFreesItsSlot() throws Exception {
+        timeout = Duration.ofMillis(300);
+        start(2, 4);
+        // LM-Infinite has no context limit: this request would run far past its deadline
+        Collected endless = new Collected();
+        long t0 = System.nanoTime();
+        submit(request("Returns the number", 1_000_000, new AttentionPolicy.LmInfinite(8, 64, 64), null), endless);
+        assertThatThrownBy(endless::await).hasCauseInstanceOf(RequestTimeoutException.class)
+                .hasMessageContaining("300 ms");
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(ms).isBetween(300L, 10_000L);
+        assertThat(endless.ids).isNotEmpty();
+        awaitIdle();
+        assertThat(scheduler.kvBytesInUse()).isZero();
+        // a request within its limit is untouched
+        Collected quick = new Collected();
+        submit(request("Returns the number", 4, AttentionPolicy.FULL, null), quick);
+        assertThat(quick.await().completionTokens()).isEqualTo(4);
+    }
+
+    @Test
+    void aFailingStepFailsItsRequestsAndOnlyARunOfThemMarksTheEngineBroken() throws Exception {
+        start(4, 8);
+        int vocab = host.engine().config().vocabSize();
+        // a token id past the vocabulary reaches the engine (the API would refuse it): the step fails in torch
+        int[] poisoned = {5, vocab + 7};
+        Collected running = new Collected();
+        submit(request("Returns the number", 200, AttentionPolicy.FULL, null), running);
+        running.firstToken.await(10, TimeUnit.SECONDS);
+        Collected bad = new Collected();
+        submit(request(poisoned, 4, AttentionPolicy.FULL, null), bad);
+        assertThatThrownBy(bad::await).isInstanceOf(java.util.concurrent.ExecutionException.class);
+        assertThatThrownBy(running::await).as("its batch-mate fails with it").isInstanceOf(java.util.concurrent.ExecutionException.class);
+        awaitIdle();
+        assertThat(scheduler.healthy()).as("one failed step").isTrue();
+
+        for (int i = 1; i < Scheduler.BROKEN_AFTER_FAILED_STEPS; i++) {
+            Collected again = new Collected();
+            submit(request(poisoned, 4, AttentionPolicy.FULL, null), again);
+            assertThatThrownBy(again::await).isInstanceOf(java.util.concurrent.ExecutionException.class);
+        }
+        awaitIdle();
+        assertThat(scheduler.healthy()).as(Scheduler.BROKEN_AFTER_FAILED_STEPS + " failed steps in a row").isFalse();
+
+        // the loop still runs: a good request completes, and a good step clears the mark
+        Collected good = new Collected();
+        submit(request("Returns the number", 4, AttentionPolicy.FULL, null), good);
+        assertThat(good.await().completionTokens()).isEqualTo(4);
+        assertThat(scheduler.healthy()).isTrue();
+        awaitIdle();
+        assertThat(scheduler.kvBytesInUse()).isZero();
     }
 }
