@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Predicate;
 
 /**
  * The engine loop: continuous batching over one engine. Sequences join and leave between steps; prompts are fed in
@@ -302,20 +303,15 @@ public final class Scheduler implements AutoCloseable {
     private void dropExpired() {
         long now = System.nanoTime();
         RequestTimeoutException timeout = new RequestTimeoutException(options.requestTimeout());
-        places.addAndGet(-waiting.removeIf(j -> {
+        Predicate<Job> expired = j -> {
             if (j.expired(now)) {
                 j.fail(timeout);
                 return true;
             }
             return false;
-        }));
-        running.removeIf(j -> {
-            if (j.expired(now)) {
-                j.fail(timeout);
-                return true;
-            }
-            return false;
-        });
+        };
+        places.addAndGet(-waiting.removeIf(expired));
+        running.removeIf(expired);
     }
 
     /**
