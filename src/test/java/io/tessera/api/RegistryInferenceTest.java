@@ -105,20 +105,8 @@ public class RegistryInferenceTest {
     @Test
     void aStreamKeepsTheVersionItStartedWithWhileANewOneIsActivated() throws Exception {
         String[] a = AdminApi.newTenant("swap");
-        AdminApi.upload(a[1], null, "research-lora", AdminApi.seedZip("research-lora"), "v1.zip", null).then().statusCode(201);
-        Map<String, Object> body = Map.of("model", "research-lora", "prompt", PROMPT, "max_tokens", 200, "temperature", 0,
-                "ignore_eos", true);
-        String v1 = given().auth().oauth2(a[1]).contentType("application/json").body(body).post("/v1/completions")
-                .then().statusCode(200).extract().path("choices[0].text");
-        assertThat(v1).startsWith(reference("research-lora"));
-
-        Map<String, Object> streamed = new java.util.HashMap<>(body);
-        streamed.put("stream", true);
-        HttpRequest request = HttpRequest.newBuilder(root.resolve("/v1/completions")).header("Authorization", "Bearer " + a[1])
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(new ObjectMapper().writeValueAsString(streamed))).build();
-        Iterator<String> lines = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofLines()).body().iterator();
-        StringBuilder text = new StringBuilder(firstText(lines));
+        String v1 = uploadAndCompleteLong(a[1]);
+        Stream stream = openStream(a[1]);
 
         // v2 becomes active while the stream runs: new requests get it, the running stream keeps v1's weights
         Map<String, Object> files = Archives.filesOf(AdminApi.SEED.resolve("research-lora"));
@@ -128,24 +116,63 @@ public class RegistryInferenceTest {
                 .body("active_version", equalTo(2));
         assertThat(state.scheduler().running()).as("the stream is still generating").isPositive();
         assertThat(text(a[1], "research-lora")).isNotEqualTo(reference("research-lora"));
-        while (lines.hasNext()) {
-            String line = lines.next();
-            if (line.startsWith("data: {")) {
-                text.append(new ObjectMapper().readTree(line.substring(6)).path("choices").path(0).path("text").asText());
-            }
-        }
-        assertThat(text.toString()).isEqualTo(v1);
+        assertThat(stream.rest()).isEqualTo(v1);
     }
 
-    /** The text of the first event of a completion stream. */
-    private static String firstText(Iterator<String> lines) throws IOException {
-        while (lines.hasNext()) {
-            String line = lines.next();
-            if (line.startsWith("data: {")) {
-                return new ObjectMapper().readTree(line.substring(6)).path("choices").path(0).path("text").asText();
+    @Test
+    void aStreamFinishesWhenItsAdapterIsDeletedAndNewRequestsGet404() throws Exception {
+        String[] a = AdminApi.newTenant("gone");
+        String v1 = uploadAndCompleteLong(a[1]);
+        Stream stream = openStream(a[1]);
+        given().auth().oauth2(a[1]).delete("/v1/admin/adapters/research-lora").then().statusCode(204);
+        assertThat(state.scheduler().running()).as("the stream is still generating").isPositive();
+        complete(a[1], "research-lora").then().statusCode(404).body("error.code", equalTo("model_not_found"));
+        assertThat(stream.rest()).isEqualTo(v1);
+    }
+
+    private static final Map<String, Object> LONG = Map.of("model", "research-lora", "prompt", PROMPT, "max_tokens", 200,
+            "temperature", 0, "ignore_eos", true);
+
+    /** Uploads research-lora for the tenant; returns its 200-token greedy text. */
+    private static String uploadAndCompleteLong(String key) throws IOException {
+        AdminApi.upload(key, null, "research-lora", AdminApi.seedZip("research-lora"), "v1.zip", null).then().statusCode(201);
+        String text = given().auth().oauth2(key).contentType("application/json").body(LONG).post("/v1/completions")
+                .then().statusCode(200).extract().path("choices[0].text");
+        assertThat(text).startsWith(reference("research-lora"));
+        return text;
+    }
+
+    /** A completion stream read line by line, past its first event. */
+    private record Stream(Iterator<String> lines, StringBuilder text) {
+        /** The whole text once the stream has ended. */
+        String rest() throws IOException {
+            while (lines.hasNext()) {
+                appendText(lines.next(), text);
             }
+            return text.toString();
         }
-        throw new AssertionError("the stream ended before its first event");
+    }
+
+    private Stream openStream(String key) throws IOException, InterruptedException {
+        Map<String, Object> streamed = new java.util.HashMap<>(LONG);
+        streamed.put("stream", true);
+        HttpRequest request = HttpRequest.newBuilder(root.resolve("/v1/completions")).header("Authorization", "Bearer " + key)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(new ObjectMapper().writeValueAsString(streamed))).build();
+        Iterator<String> lines = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofLines()).body().iterator();
+        StringBuilder text = new StringBuilder();
+        while (text.isEmpty() && lines.hasNext()) {
+            appendText(lines.next(), text);
+        }
+        assertThat(text).as("the stream's first event").isNotEmpty();
+        return new Stream(lines, text);
+    }
+
+    /** Appends the text of a completion chunk's data line. */
+    private static void appendText(String line, StringBuilder text) throws IOException {
+        if (line.startsWith("data: {")) {
+            text.append(new ObjectMapper().readTree(line.substring(6)).path("choices").path(0).path("text").asText());
+        }
     }
 
     private static void otherTenantSeesNothing(String key) {
