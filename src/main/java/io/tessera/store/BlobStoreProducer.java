@@ -39,7 +39,7 @@ public class BlobStoreProducer {
         String bucket = c.bucket().orElseThrow(() -> new IllegalStateException(
                 "tessera.store.type=s3 needs tessera.store.s3.bucket"));
         S3ClientBuilder b = S3Client.builder()
-                .httpClient(UrlConnectionHttpClient.create())
+                .httpClient(UrlConnectionHttpClient.builder().connectionTimeout(c.timeout()).socketTimeout(c.timeout()).build())
                 .region(Region.of(c.region()))
                 .forcePathStyle(c.pathStyle());
         c.endpoint().ifPresent(e -> b.endpointOverride(URI.create(e)));

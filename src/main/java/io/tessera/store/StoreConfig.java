@@ -2,6 +2,7 @@ package io.tessera.store;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import java.time.Duration;
 import java.util.Optional;
 
 @ConfigMapping(prefix = "tessera.store")
@@ -47,5 +48,13 @@ public interface StoreConfig {
         Optional<String> accessKeyId();
 
         Optional<String> secretAccessKey();
+
+        /**
+         * Connecting, or waiting for the next bytes of an answer, fails after this long (for each of the SDK's
+         * attempts): a cold adapter whose blob a stalled store cannot deliver fails its request within a bounded
+         * wait, while adapters already on local disk keep serving.
+         */
+        @WithDefault("10s")
+        Duration timeout();
     }
 }

@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tessera.testing.S3Server;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -42,6 +45,19 @@ class BlobStoreTest {
     void s3() throws IOException {
         S3BlobStore store = s3.store();
         contract(store);
+    }
+
+    @Test
+    void aStalledS3EndpointFailsWithinItsTimeout() throws IOException {
+        // the kernel accepts connections into the backlog, nothing ever answers: a store that hangs
+        try (ServerSocket stalled = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            S3BlobStore store = S3Server.store("http://127.0.0.1:" + stalled.getLocalPort(), Duration.ofMillis(300));
+            long t0 = System.nanoTime();
+            assertThatThrownBy(() -> store.get(SHA, tmp.resolve("got"))).isInstanceOf(IOException.class)
+                    .hasMessageContaining("S3 get");
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+            assertThat(tmp.resolve("got")).doesNotExist();
+        }
     }
 
     private void contract(BlobStore store) throws IOException {

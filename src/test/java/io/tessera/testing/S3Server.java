@@ -6,6 +6,7 @@ import io.tessera.store.BlobStoreProducer;
 import io.tessera.store.S3BlobStore;
 import io.tessera.store.StoreConfig;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.Optional;
 
 /** An in-process S3-compatible server (LocalS3, in memory) with one bucket. */
@@ -25,9 +26,14 @@ public final class S3Server implements AutoCloseable {
 
     /** The store as the service builds it from tessera.store.s3.*. */
     public S3BlobStore store() {
+        return store(endpoint(), Duration.ofSeconds(10));
+    }
+
+    /** A store for any endpoint, with this server's bucket, prefix and credentials. */
+    public static S3BlobStore store(String endpoint, Duration timeout) {
         return BlobStoreProducer.s3(new StoreConfig.S3() {
             public Optional<String> endpoint() {
-                return Optional.of(S3Server.this.endpoint());
+                return Optional.of(endpoint);
             }
 
             public Optional<String> bucket() {
@@ -52,6 +58,10 @@ public final class S3Server implements AutoCloseable {
 
             public Optional<String> secretAccessKey() {
                 return Optional.of("test");
+            }
+
+            public Duration timeout() {
+                return timeout;
             }
         });
     }
