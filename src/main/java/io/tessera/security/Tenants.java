@@ -11,6 +11,8 @@ import io.tessera.adapters.AdapterRegistry;
 import io.tessera.adapters.AuditEntry;
 import io.tessera.adapters.Db;
 import io.tessera.adapters.RegistryException;
+import io.tessera.adapters.RegisteredAdapter;
+import io.tessera.cluster.AdapterChanged;
 import io.tessera.cluster.ClusterEvents;
 import io.tessera.cluster.KeyRevoked;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -103,6 +105,28 @@ public class Tenants {
             return k.keyHash;
         });
         events.publish(new KeyRevoked(hash));
+    }
+
+    /**
+     * Deletes a tenant with its keys and adapters (its audit entries stay). Every replica refuses its keys and
+     * drops its adapters' resolutions as for a revocation and an adapter deletion; running streams finish; blobs no
+     * other adapter uses go with the sweeper. The name may be taken again, by a new, empty tenant.
+     */
+    public void delete(Caller caller, String name) {
+        admin(caller);
+        record Gone(List<String> adapters, List<String> keyHashes) {
+        }
+        Gone gone = Db.tx(() -> {
+            Tenant t = existing(name);
+            List<String> adapters = RegisteredAdapter.<RegisteredAdapter>list("tenant", t).stream().map(a -> a.name).toList();
+            List<String> hashes = ApiKey.<ApiKey>list("tenant", t).stream().map(k -> k.keyHash).toList();
+            AuditEntry.record(caller.actor(), t.id, "delete-tenant", name, "adapters=" + adapters.size() + " keys=" + hashes.size());
+            // the database cascades to keys, adapters and versions
+            Tenant.delete("id", t.id);
+            return new Gone(adapters, hashes);
+        });
+        gone.keyHashes().forEach(h -> events.publish(new KeyRevoked(h)));
+        gone.adapters().forEach(a -> events.publish(new AdapterChanged(name, a)));
     }
 
     private static Tenant existing(String name) {

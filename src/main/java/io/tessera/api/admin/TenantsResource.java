@@ -53,6 +53,15 @@ public class TenantsResource {
         return Response.status(201).entity(tenants.issueKey(caller.get(), name)).build();
     }
 
+    /** Deletes a tenant with its keys and adapters. */
+    @DELETE
+    @APIResponse(responseCode = "204", description = "deleted, with its keys and adapters")
+    @Path("/{name}")
+    public Response delete(@PathParam("name") String name) {
+        tenants.delete(caller.get(), name);
+        return Response.noContent().build();
+    }
+
     @GET
     @Path("/{name}/keys")
     public Map<String, List<KeyView>> keys(@PathParam("name") String name) {

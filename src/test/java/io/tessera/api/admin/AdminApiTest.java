@@ -76,6 +76,33 @@ class AdminApiTest {
     }
 
     @Test
+    void deletingATenantTakesItsKeysAndAdaptersAndFreesItsName() throws IOException {
+        AdminApi.awaitReady();
+        String[] a = AdminApi.newTenant("leaving");
+        String[] b = AdminApi.newTenant("staying");
+        AdminApi.upload(a[1], null, "research-lora", AdminApi.seedZip("research-lora"), "r.zip", null).then().statusCode(201);
+        AdminApi.upload(b[1], null, "research-lora", AdminApi.seedZip("research-lora"), "r.zip", null).then().statusCode(201);
+        Map<String, Object> completion = Map.of("model", "research-lora", "prompt", "Returns", "max_tokens", 2);
+        given().auth().oauth2(a[1]).contentType("application/json").body(completion).post("/v1/completions").then().statusCode(200);
+
+        given().auth().oauth2(a[1]).delete("/v1/admin/tenants/" + a[0]).then().statusCode(403);
+        given().auth().oauth2(ADMIN).delete("/v1/admin/tenants/nobody-" + a[0]).then().statusCode(404);
+        given().auth().oauth2(ADMIN).delete("/v1/admin/tenants/" + a[0]).then().statusCode(204);
+
+        given().auth().oauth2(a[1]).contentType("application/json").body(completion).post("/v1/completions").then().statusCode(401);
+        given().auth().oauth2(ADMIN).get("/v1/admin/tenants").then().statusCode(200).body("data.name", not(hasItem(a[0])));
+        given().auth().oauth2(ADMIN).get("/v1/admin/adapters/research-lora?tenant=" + a[0]).then().statusCode(404);
+        given().auth().oauth2(ADMIN).get("/v1/admin/audit").then().statusCode(200).body("data.action", hasItem("delete-tenant"));
+        // the other tenant's copy of the same weights (the same blob) is untouched
+        given().auth().oauth2(b[1]).contentType("application/json").body(completion).post("/v1/completions").then().statusCode(200);
+
+        String again = given().auth().oauth2(ADMIN).contentType("application/json").body(Map.of("name", a[0]))
+                .post("/v1/admin/tenants").then().statusCode(201).extract().path("api_key");
+        given().auth().oauth2(again).get("/v1/admin/adapters").then().statusCode(200).body("data.size()", equalTo(0));
+        given().auth().oauth2(again).contentType("application/json").body(completion).post("/v1/completions").then().statusCode(404);
+    }
+
+    @Test
     void adapterLifecycleIsTenantScoped() throws IOException {
         String[] a = AdminApi.newTenant("life");
         String[] b = AdminApi.newTenant("other");
