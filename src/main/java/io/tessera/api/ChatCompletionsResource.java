@@ -42,6 +42,7 @@ public class ChatCompletionsResource {
     @APIResponse(responseCode = "404", ref = "ModelNotFound")
     @APIResponse(responseCode = "429", ref = "QueueFull")
     @APIResponse(responseCode = "503", ref = "Unavailable")
+    @APIResponse(responseCode = "504", ref = "Timeout")
     public RestMulti<String> chat(ChatCompletionRequest r) {
         if (r == null) {
             throw new InvalidRequestException(null, "the request body must be a JSON object");

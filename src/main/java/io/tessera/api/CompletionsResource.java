@@ -43,6 +43,7 @@ public class CompletionsResource {
     @APIResponse(responseCode = "404", ref = "ModelNotFound")
     @APIResponse(responseCode = "429", ref = "QueueFull")
     @APIResponse(responseCode = "503", ref = "Unavailable")
+    @APIResponse(responseCode = "504", ref = "Timeout")
     public RestMulti<String> complete(CompletionRequest r) {
         if (r == null) {
             throw new InvalidRequestException(null, "the request body must be a JSON object");

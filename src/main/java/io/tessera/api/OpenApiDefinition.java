@@ -20,6 +20,8 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
             @APIResponse(name = "QueueFull", responseCode = "429", description = "The queue is full; retry after Retry-After seconds",
                     content = @Content(mediaType = "application/json", schema = @Schema(implementation = ErrorResponse.class))),
             @APIResponse(name = "Unavailable", responseCode = "503", description = "The model is loading or the server is shutting down",
+                    content = @Content(mediaType = "application/json", schema = @Schema(implementation = ErrorResponse.class))),
+            @APIResponse(name = "Timeout", responseCode = "504", description = "Not finished within tessera.scheduler.request-timeout",
                     content = @Content(mediaType = "application/json", schema = @Schema(implementation = ErrorResponse.class)))}))
 public class OpenApiDefinition extends Application {
 }
