@@ -4,7 +4,6 @@ import io.tessera.store.BlobStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -29,7 +28,7 @@ public class AdapterFiles {
             }
             return AdapterInspector.adapterDir(root);
         } catch (IOException e) {
-            throw new UncheckedIOException("adapter blob " + sha256 + ": " + e.getMessage(), e);
+            throw new AdapterFetchException(sha256, e);
         }
     }
 

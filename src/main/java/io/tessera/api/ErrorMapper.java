@@ -3,6 +3,7 @@ package io.tessera.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import io.tessera.adapters.AdapterFetchException;
 import io.tessera.adapters.RegistryException;
 import io.tessera.api.ErrorResponse.ErrorDetail;
 import io.tessera.cluster.Counters;
@@ -49,6 +50,8 @@ public class ErrorMapper {
         KINDS.put(RequestTimeoutException.class, new Kind(504, "server_error", "request_timeout"));
         // an adapter on the server that cannot be loaded is the server's fault, not the request's
         KINDS.put(CheckpointException.class, new Kind(500, "server_error", "adapter_unavailable"));
+        // its blob cannot be fetched now (store down, or bytes that fail their hash): maybe later
+        KINDS.put(AdapterFetchException.class, new Kind(503, "service_unavailable", "adapter_unavailable"));
         KINDS.put(RateLimitedException.class, new Kind(429, "rate_limit_error", "rate_limit_exceeded"));
         KINDS.put(Counters.RedisDownException.class, new Kind(503, "service_unavailable", "redis_unavailable"));
     }

@@ -2,12 +2,16 @@ package io.tessera.adapters;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.tessera.api.admin.AdminApi;
 import jakarta.inject.Inject;
+import io.tessera.store.BlobStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -20,6 +24,10 @@ class AdapterResolverTest {
     HostAdapterCache host;
     @Inject
     AdapterFiles files;
+    @Inject
+    BlobStore blobs;
+    @Inject
+    RegistryConfig config;
 
     @Test
     void followsActivationAtOnceAndPrefetches() throws IOException, InterruptedException {
@@ -52,5 +60,21 @@ class AdapterResolverTest {
 
         given().auth().oauth2(t[1]).delete("/v1/admin/adapters/research-lora").then().statusCode(204);
         assertThat(resolver.resolve(t[0], "research-lora")).isEmpty();
+    }
+
+    @Test
+    void aBlobWhoseBytesDoNotMatchItsHashIsNeverUnpacked() throws IOException {
+        // bytes stored under a hash they do not have: a corrupted or tampered object in the store
+        String sha = "5e" + "ab".repeat(31);
+        Path tampered = Files.write(Files.createTempFile("tampered", ".zip"), AdminApi.seedZip("research-lora"));
+        blobs.put(sha, tampered);
+        try {
+            assertThatThrownBy(() -> files.dir(sha)).isInstanceOf(AdapterFetchException.class)
+                    .hasMessageContaining(sha).hasMessageContaining("SHA-256 differs");
+            assertThat(Path.of(config.workDir(), "adapters", sha)).doesNotExist();
+        } finally {
+            blobs.delete(sha);
+            Files.delete(tampered);
+        }
     }
 }

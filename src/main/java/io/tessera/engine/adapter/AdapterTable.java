@@ -19,6 +19,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * kept across evictions and reloads and never given to another key.
  */
 public final class AdapterTable {
+    private static final System.Logger LOG = System.getLogger(AdapterTable.class.getName());
+
     /** Where a key's adapter comes from when it is not resident: by default the loader reading its directory. */
     @FunctionalInterface
     public interface Source {
@@ -94,9 +96,11 @@ public final class AdapterTable {
         CompletableFuture.supplyAsync(() -> source.load(key, dir), loader).whenComplete((adapter, error) -> engine.submit(() -> {
             loading.remove(key);
             if (error != null) {
+                Throwable cause = error instanceof java.util.concurrent.CompletionException c ? c.getCause() : error;
                 failures++;
                 publish();
-                done.completeExceptionally(error instanceof java.util.concurrent.CompletionException c ? c.getCause() : error);
+                LOG.log(System.Logger.Level.WARNING, "adapter " + key + " failed to load: " + cause.getMessage());
+                done.completeExceptionally(cause);
                 return;
             }
             makeRoom(adapter.bytes());
