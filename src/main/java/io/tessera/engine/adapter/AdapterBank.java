@@ -235,7 +235,6 @@ public final class AdapterBank implements AutoCloseable {
 
     /** One rank bucket: stacked slot tensors that double when full. */
     final class Bucket {
-        final int rank;
         final BitSet used = new BitSet();
         final NDArray[][] a = new NDArray[config.numLayers()][SITES.length];
         final NDArray[][] b = new NDArray[config.numLayers()][SITES.length];
@@ -248,7 +247,6 @@ public final class AdapterBank implements AutoCloseable {
 
         @SuppressWarnings("unchecked")
         Bucket(int rank) {
-            this.rank = rank;
             this.capacity = 4;
             this.sites = new EnumSet[capacity];
             for (Site site : AdapterBank.this.sites) {
