@@ -76,6 +76,10 @@ class MixedBatchTest {
 
     /** Per row: prefill logits of every prompt position, then the logits of each decode step. */
     private static List<List<float[]>> run(List<Row> rows, int[][] decodeTokens) {
+        return run(engine, rows, decodeTokens);
+    }
+
+    private static List<List<float[]>> run(Engine engine, List<Row> rows, int[][] decodeTokens) {
         List<Sequence> seqs = new ArrayList<>();
         List<StepInput> prefill = new ArrayList<>();
         List<List<float[]>> out = new ArrayList<>();
@@ -164,11 +168,7 @@ class MixedBatchTest {
         List<float[]> fresh;
         try (Engine other = TestSupport.openCpu(DEMO_LLAMA, 8, 0)) {
             ResidentAdapter only = other.adapters().install(1, new AdapterLoader(other.model()).load(secondDir), "second");
-            Sequence s = other.open(AttentionPolicy.FULL, only);
-            fresh = new ArrayList<>(List.of(other.step(List.of(new StepInput(s, prompt, true))).get(0)));
-            for (int step = 0; step < DECODE_STEPS; step++) {
-                fresh.add(other.step(List.of(StepInput.next(s, decode[0][step]))).get(0));
-            }
+            fresh = run(other, List.of(new Row(only, prompt)), decode).get(0);
         }
         for (int step = 0; step <= DECODE_STEPS; step++) {
             assertThat(maxAbsDiff(reused.get(step), fresh.get(step))).as("slot reused, step %d", step).isLessThanOrEqualTo(TOLERANCE);
