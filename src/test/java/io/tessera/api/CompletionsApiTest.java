@@ -139,7 +139,7 @@ class CompletionsApiTest extends ServiceTest {
         }
 
         JsonNode chat = JSON.readTree(post("/v1/chat/completions", """
-                {"model":"demo-llama","messages":[{"role":"user","content":"Hi"}],"max_tokens":3,"logprobs":true,"top_logprobs":3}""").asString());
+                {"model":"demo-llama","messages":[{"role":"user","content":"Hi"}],"max_tokens":3,"ignore_eos":true,"logprobs":true,"top_logprobs":3}""").asString());
         JsonNode content = chat.at("/choices/0/logprobs/content");
         assertThat(content).hasSize(3);
         assertThat(content.get(0).get("top_logprobs")).hasSize(3);
