@@ -83,7 +83,7 @@ public class Inference {
             SamplingParams params = prepared.params(prompt.length + target.virtualTokens(), attention, host.contextLimit());
             UnicastProcessor<Event> events = UnicastProcessor.create();
             Scheduler.Handle handle = place.submit(
-                    new GenerationRequest(who.isAdmin() ? "admin" : who.tenantName(), target.name(), target.adapter(),
+                    new GenerationRequest(who.scope(), target.name(), target.adapter(),
                             prompt, params, attention),
                     new GenerationListener() {
                         @Override

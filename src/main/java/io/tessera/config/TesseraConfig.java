@@ -62,6 +62,13 @@ public interface TesseraConfig {
         /** KV entries per sequence; 0 = max_position_embeddings + 64. */
         @WithDefault("0")
         int kvCapacity();
+
+        /**
+         * Bytes of finished prompts' keys and values kept so that a tenant's next prompt with the same start skips
+         * that part of the prefill (per tenant and adapter version, full attention, 16-token blocks); 0 = off.
+         */
+        @WithDefault("67108864")
+        long prefixCacheBytes();
     }
 
     interface Adapters {
@@ -78,7 +85,8 @@ public interface TesseraConfig {
 
     default EngineOptions engineOptions() {
         EngineOptions.Device d = EngineOptions.Device.valueOf(device().toUpperCase(Locale.ROOT));
-        return new EngineOptions(model(), d, scheduler().maxRunning(), scheduler().kvCapacity());
+        return new EngineOptions(model(), d, scheduler().maxRunning(), scheduler().kvCapacity(),
+                scheduler().prefixCacheBytes());
     }
 
     default SchedulerOptions schedulerOptions() {

@@ -26,6 +26,7 @@ public final class Engine implements AutoCloseable {
     private final NDManager root;
     private final DecoderModel model;
     private final KvCache cache;
+    private final PrefixCache prefixes;   // null: off
     private final AdapterBank adapters;
     private final Sequence[] bySlot;
     private final Queue<Runnable> pending = new ConcurrentLinkedQueue<>();
@@ -33,10 +34,11 @@ public final class Engine implements AutoCloseable {
     private long nextSequenceId = 1;
     private int running;
 
-    private Engine(NDManager root, DecoderModel model, KvCache cache, ModelFiles files) {
+    private Engine(NDManager root, DecoderModel model, KvCache cache, long prefixCacheBytes, ModelFiles files) {
         this.root = root;
         this.model = model;
         this.cache = cache;
+        this.prefixes = prefixCacheBytes > 0 ? new PrefixCache(root, prefixCacheBytes, cache.bytesPerEntry) : null;
         this.files = files;
         this.adapters = new AdapterBank(model, root);
         this.bySlot = new Sequence[cache.slots];
@@ -51,7 +53,7 @@ public final class Engine implements AutoCloseable {
             DecoderModel model = DecoderModel.load(config, cp, root, dtype);
             int capacity = options.cacheCapacity() > 0 ? options.cacheCapacity() : config.maxPositionEmbeddings() + 64;
             KvCache cache = new KvCache(root, config, options.maxSequences(), capacity, dtype);
-            return new Engine(root, model, cache, new ModelFiles(options.modelDir(), config));
+            return new Engine(root, model, cache, options.prefixCacheBytes(), new ModelFiles(options.modelDir(), config));
         } catch (RuntimeException e) {
             root.close();
             throw e;
@@ -165,6 +167,45 @@ public final class Engine implements AutoCloseable {
         Sequence s = new Sequence(nextSequenceId++, running, policy, adapter);
         bySlot[running++] = s;
         return s;
+    }
+
+    /**
+     * Starts a new sequence from the longest cached prefix of its prompt made in the same scope with the same adapter
+     * version under full attention: those positions are copied into its slot instead of computed. Returns the prompt
+     * tokens covered (0: none); the caller steps only the rest, at least one token.
+     */
+    public int reusePrefix(Sequence s, String scope, int[] prompt) {
+        if (prefixes == null || s.length != 0 || !(s.policy instanceof AttentionPolicy.Full)) {
+            return 0;
+        }
+        PrefixCache.Hit hit = prefixes.find(scope, adapterId(s), prompt);
+        if (hit == null) {
+            return 0;
+        }
+        cache.copyIn(s.slot, hit.entry().kv, hit.positions());
+        s.length = hit.positions();
+        return hit.tokens();
+    }
+
+    /** Keeps a sequence's prompt for {@link #reusePrefix}; call once the whole prompt has been stepped, before decoding. */
+    public void rememberPrefix(Sequence s, String scope, int[] prompt) {
+        if (prefixes == null || !(s.policy instanceof AttentionPolicy.Full)) {
+            return;
+        }
+        if (s.length != s.virtualTokens() + prompt.length) {
+            throw new IllegalStateException("sequence " + s.id + " holds " + s.length + " positions, not its prompt's "
+                    + (s.virtualTokens() + prompt.length));
+        }
+        prefixes.remember(cache, s.slot, scope, adapterId(s), s.virtualTokens(), prompt);
+    }
+
+    /** Bytes the prefix cache holds. */
+    public long prefixCacheBytes() {
+        return prefixes == null ? 0 : prefixes.bytes();
+    }
+
+    private static long adapterId(Sequence s) {
+        return s.adapter == null ? 0 : s.adapter.id();
     }
 
     /** Frees the sequence's slot; the highest slot moves into it so slots stay dense. */
@@ -289,6 +330,9 @@ public final class Engine implements AutoCloseable {
     @Override
     public void close() {
         adapters.close();
+        if (prefixes != null) {
+            prefixes.close();
+        }
         cache.close();
         model.close();
         root.close();

@@ -69,6 +69,32 @@ final class KvCache implements AutoCloseable {
         }
     }
 
+    /** Copies of a slot's first {@code n} positions, per layer keys and values [kvHeads, n, D], owned by {@code owner}. */
+    NDArray[][] copyOut(int slot, int n, NDManager owner) {
+        NDIndex first = new NDIndex("{}, :, 0:{}, :", slot, n);
+        NDArray[][] kv = new NDArray[keys.length][];
+        for (int l = 0; l < keys.length; l++) {
+            try (NDArray k = keys[l].get(first); NDArray v = values[l].get(first)) {
+                kv[l] = new NDArray[] {k.duplicate(), v.duplicate()};
+            }
+            kv[l][0].attach(owner);
+            kv[l][1].attach(owner);
+        }
+        return kv;
+    }
+
+    /** Writes the first {@code n} positions of {@link #copyOut} copies into a slot. */
+    void copyIn(int slot, NDArray[][] kv, int n) {
+        NDIndex first = new NDIndex("{}, :, 0:{}, :", slot, n);
+        NDIndex part = new NDIndex(":, 0:{}, :", n);
+        for (int l = 0; l < keys.length; l++) {
+            try (NDArray k = kv[l][0].get(part); NDArray v = kv[l][1].get(part)) {
+                keys[l].set(first, k);
+                values[l].set(first, v);
+            }
+        }
+    }
+
     /** Step-scoped index arrays for one {@link StepPlan.Writes}; rows is null when it is every packed row in order. */
     record Indices(NDArray rows, NDArray slots, NDArray entries) {
         static Indices of(NDManager step, StepPlan.Writes w, int tokens) {

@@ -35,7 +35,8 @@ public interface GenerationListener {
      * @param stop             the stop string that ended it, or null
      * @param promptTokens     prompt tokens (a prompt adapter's virtual tokens not included)
      * @param completionTokens tokens generated, an end token included
+     * @param cachedTokens     prompt tokens whose keys and values came from the prefix cache
      */
-    record Finished(FinishReason reason, String stop, int promptTokens, int completionTokens) {
+    record Finished(FinishReason reason, String stop, int promptTokens, int completionTokens, int cachedTokens) {
     }
 }

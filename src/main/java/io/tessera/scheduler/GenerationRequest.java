@@ -7,6 +7,8 @@ import io.tessera.engine.sampling.SamplingParams;
 /**
  * A tokenized request for the scheduler.
  *
+ * @param tenant  who asked ({@code Caller.scope()}): tenants take turns, and a cached prompt prefix serves only
+ *                requests of the tenant that made it
  * @param model   the model name the client asked for (the base model's or the adapter's), for metrics
  * @param adapter null for the base model
  */

@@ -413,6 +413,7 @@ public final class Scheduler implements AutoCloseable {
         volatile boolean cancelled;
         Sequence seq;
         int fed;
+        int cached;
         int next;
         long lastToken;
         boolean over;
@@ -436,6 +437,8 @@ public final class Scheduler implements AutoCloseable {
 
         void open(ResidentAdapter adapter) {
             seq = engine.open(request.attention(), adapter);
+            fed = engine.reusePrefix(seq, request.tenant(), request.prompt());
+            cached = fed;
         }
 
         StepPlanner.Entry entry() {
@@ -457,6 +460,9 @@ public final class Scheduler implements AutoCloseable {
             if (fed < request.prompt().length) {
                 return false;   // mid-prompt: these logits predict a token the prompt already has
             }
+            if (generation.generated() == 0) {
+                engine.rememberPrefix(seq, request.tenant(), request.prompt());
+            }
             Generation.Token t = generation.next(logits);
             long now = System.nanoTime();
             if (lastToken == 0) {
@@ -473,7 +479,7 @@ public final class Scheduler implements AutoCloseable {
             engine.release(seq);
             end(Outcome.of(t.finish()));
             notify(() -> listener.onFinish(new GenerationListener.Finished(t.finish(), generation.matchedStop(),
-                    request.prompt().length, generation.generated())));
+                    request.prompt().length, generation.generated(), cached)));
             return true;
         }
 
@@ -489,7 +495,8 @@ public final class Scheduler implements AutoCloseable {
         void end(Outcome outcome) {
             if (!over) {
                 over = true;
-                observer.ended(request, outcome, System.nanoTime() - submitted, request.prompt().length, generation.generated());
+                observer.ended(request, outcome, System.nanoTime() - submitted, request.prompt().length, cached,
+                        generation.generated());
             }
         }
 

@@ -13,8 +13,9 @@ public interface SchedulerObserver {
     default void interToken(GenerationRequest request, long nanos) {
     }
 
-    /** From submission to the end; tokens are 0 for a request that never ran. */
-    default void ended(GenerationRequest request, Outcome outcome, long nanos, int promptTokens, int generatedTokens) {
+    /** From submission to the end; tokens are 0 for a request that never ran; cached: prompt tokens not computed. */
+    default void ended(GenerationRequest request, Outcome outcome, long nanos, int promptTokens, int cachedTokens,
+                       int generatedTokens) {
     }
 
     /** One engine step: sequences in it and tokens fed. */

@@ -19,6 +19,14 @@ public record Caller(Long tenantId, String tenantName, Integer requestsPerMinute
         return tenantId == null;
     }
 
+    /**
+     * Whose request it is to the scheduler: the unit of fair turns and of prefix-cache isolation. By id, so that a
+     * tenant created again under a deleted one's name shares nothing with it.
+     */
+    public String scope() {
+        return isAdmin() ? "admin" : "tenant:" + tenantId;
+    }
+
     /** For the audit log. */
     public String actor() {
         return isAdmin() ? "admin" : "tenant:" + tenantName;

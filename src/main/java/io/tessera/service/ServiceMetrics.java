@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.tessera.config.TesseraConfig;
+import io.tessera.engine.Engine;
 import io.tessera.engine.adapter.AdapterTable;
 import io.tessera.scheduler.GenerationRequest;
 import io.tessera.scheduler.Outcome;
@@ -39,7 +40,8 @@ public class ServiceMetrics implements SchedulerObserver {
     TesseraConfig config;
 
     /** Meters of one (model, adapter) label pair, looked up once per label rather than per token. */
-    private record Meters(Timer ttft, Timer interToken, Timer e2e, Counter promptTokens, Counter generatedTokens, Tags tags) {
+    private record Meters(Timer ttft, Timer interToken, Timer e2e, Counter promptTokens, Counter cachedTokens,
+                          Counter generatedTokens, Tags tags) {
     }
 
     /** Adapter name to its meters. */
@@ -56,6 +58,7 @@ public class ServiceMetrics implements SchedulerObserver {
         gauge("tessera.queue.depth", "Requests waiting for a place in the batch", m, s, Scheduler::queued);
         gauge("tessera.running.sequences", "Sequences running (KV slot held or adapter loading)", m, s, Scheduler::running);
         gauge("tessera.kv.bytes.in.use", "KV cache bytes held by running sequences", m, s, Scheduler::kvBytesInUse);
+        gauge("tessera.prefix.cache.bytes", "KV bytes of cached prompt prefixes", m, s.host().engine(), Engine::prefixCacheBytes);
         batchSize = DistributionSummary.builder("tessera.batch.size").description("Sequences per engine step")
                 .tags(m).register(registry);
         AdapterTable t = s.host().adapters();
@@ -85,10 +88,11 @@ public class ServiceMetrics implements SchedulerObserver {
     }
 
     @Override
-    public void ended(GenerationRequest r, Outcome outcome, long nanos, int promptTokens, int generatedTokens) {
+    public void ended(GenerationRequest r, Outcome outcome, long nanos, int promptTokens, int cachedTokens, int generatedTokens) {
         Meters m = meters(r);
         m.e2e().record(nanos, TimeUnit.NANOSECONDS);
         m.promptTokens().increment(promptTokens);
+        m.cachedTokens().increment(cachedTokens);
         m.generatedTokens().increment(generatedTokens);
         requests(m.tags(), outcome.label());
     }
@@ -132,6 +136,8 @@ public class ServiceMetrics implements SchedulerObserver {
                 latency("tessera.inter.token.latency", "Between two tokens of a stream", tags),
                 latency("tessera.request.duration", "From request to its last token", tags),
                 Counter.builder("tessera.prompt.tokens").description("Prompt tokens of requests").tags(tags).register(registry),
+                Counter.builder("tessera.prompt.cached.tokens").description("Prompt tokens served from the prefix cache")
+                        .tags(tags).register(registry),
                 Counter.builder("tessera.generated.tokens").description("Tokens generated").tags(tags).register(registry),
                 tags);
     }
