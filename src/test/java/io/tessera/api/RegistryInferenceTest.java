@@ -130,6 +130,44 @@ public class RegistryInferenceTest {
         assertThat(stream.rest()).isEqualTo(v1);
     }
 
+    @Test
+    void aRepeatedPromptHitsItsTenantsPrefixCacheOnlyAndANewVersionStartsCold() throws IOException {
+        String[] a = AdminApi.newTenant("prefix");
+        String[] b = AdminApi.newTenant("prefix-other");
+        for (String[] t : new String[][] {a, b}) {
+            AdminApi.upload(t[1], null, "research-lora", AdminApi.seedZip("research-lora"), "r.zip", null).then().statusCode(201);
+        }
+        String prompt = PROMPT + " list. If this list contains more than Integer.MAX_VALUE elements, returns"
+                + " Integer.MAX_VALUE. Returns true if this list contains the specified element.";
+        JsonNode first = usageAndText(a[1], prompt);
+        assertThat(first.at("/usage/prompt_tokens_details/cached_tokens").asInt()).isZero();
+        int promptTokens = first.at("/usage/prompt_tokens").asInt();
+        assertThat(promptTokens).isGreaterThan(32);
+
+        JsonNode again = usageAndText(a[1], prompt);
+        int cached = again.at("/usage/prompt_tokens_details/cached_tokens").asInt();
+        assertThat(cached).isPositive().isLessThan(promptTokens).isEqualTo((promptTokens - 1) / 16 * 16);
+        assertThat(again.at("/choices/0/text").asText()).isEqualTo(first.at("/choices/0/text").asText());
+
+        // the same adapter bytes and prompt under another tenant: computed, never taken from the first tenant's cache
+        JsonNode other = usageAndText(b[1], prompt);
+        assertThat(other.at("/usage/prompt_tokens_details/cached_tokens").asInt()).isZero();
+        assertThat(other.at("/choices/0/text").asText()).isEqualTo(first.at("/choices/0/text").asText());
+
+        // a new version's weights make other keys and values: its first request starts cold
+        Map<String, Object> files = Archives.filesOf(AdminApi.SEED.resolve("research-lora"));
+        files.put("adapter_config.json", new String((byte[]) files.get("adapter_config.json"), StandardCharsets.UTF_8)
+                .replace("\"lora_alpha\": 32", "\"lora_alpha\": 8").getBytes(StandardCharsets.UTF_8));
+        AdminApi.upload(a[1], null, "research-lora", Archives.zip(files), "v2.zip", null).then().statusCode(201);
+        assertThat(usageAndText(a[1], prompt).at("/usage/prompt_tokens_details/cached_tokens").asInt()).isZero();
+    }
+
+    private static JsonNode usageAndText(String key, String prompt) throws IOException {
+        return new ObjectMapper().readTree(given().auth().oauth2(key).contentType("application/json")
+                .body(Map.of("model", "research-lora", "prompt", prompt, "max_tokens", 8, "temperature", 0, "ignore_eos", true))
+                .post("/v1/completions").then().statusCode(200).extract().asString());
+    }
+
     private static final Map<String, Object> LONG = Map.of("model", "research-lora", "prompt", PROMPT, "max_tokens", 200,
             "temperature", 0, "ignore_eos", true);
 
