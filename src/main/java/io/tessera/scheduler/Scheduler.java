@@ -339,8 +339,9 @@ public final class Scheduler implements AutoCloseable {
             }
             AdapterRef adapter = job.request.adapter();
             if (adapter == null) {
-                job.open(null);
-                running.add(job);
+                if (opened(job, null)) {
+                    running.add(job);
+                }
                 continue;
             }
             loading++;
@@ -351,15 +352,21 @@ public final class Scheduler implements AutoCloseable {
                     job.fail(error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error);
                 } else if (job.cancelled) {
                     job.end(Outcome.CANCELLED);
-                } else {
-                    try {
-                        job.open(resident);
-                        joined.add(job);
-                    } catch (RuntimeException e) {
-                        job.fail(e);
-                    }
+                } else if (opened(job, resident)) {
+                    joined.add(job);
                 }
             });
+        }
+    }
+
+    /** Opens the job's sequence (taking what the prefix cache has for it); a failure fails this job alone. */
+    private static boolean opened(Job job, ResidentAdapter adapter) {
+        try {
+            job.open(adapter);
+            return true;
+        } catch (RuntimeException e) {
+            job.fail(e);
+            return false;
         }
     }
 
