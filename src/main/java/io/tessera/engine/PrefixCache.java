@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * Keys and values of finished prompts, kept so that a later prompt starting with the same tokens skips their
