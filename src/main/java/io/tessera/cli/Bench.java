@@ -23,12 +23,13 @@ import java.util.Set;
 public final class Bench {
     static int run(String[] argv, PrintStream out) throws IOException {
         if (argv.length < 2) {
-            throw new Args.UsageException("bench needs decode, adapters, long-context or serve");
+            throw new Args.UsageException("bench needs decode, adapters, prefix, long-context or serve");
         }
         Args a = Args.parse(argv, 2, Set.of());
         switch (argv[1]) {
             case "decode" -> decode(a, out);
             case "adapters" -> adapters(a, out);
+            case "prefix" -> prefix(a, out);
             case "long-context" -> longContext(a, out);
             case "serve" -> ServeBench.run(a, out);
             default -> throw new Args.UsageException("unknown bench " + argv[1]);
@@ -95,6 +96,49 @@ public final class Bench {
             in.add(StepInput.next(seqs.get(i), VerifyFixtures.argmax(logits.get(i), 0, vocab)));
         }
         return in;
+    }
+
+    // ---- prefix ----
+
+    /**
+     * Time to the first token's logits for one prompt: new each round (cold) against the same one again (its whole
+     * blocks from the prefix cache), rounds interleaved, medians compared.
+     */
+    private static void prefix(Args a, PrintStream out) {
+        Path model = Path.of(a.require("model"));
+        int prompt = a.getInt("prompt", 200);
+        int rounds = a.getInt("rounds", 10);
+        try (Engine engine = Engine.open(new EngineOptions(model, Main.device(a), 1, 0).withPrefixCache(64L << 20))) {
+            Random rnd = new Random(42);
+            int vocab = engine.config().vocabSize();
+            int[] shared = rnd.ints(prompt, 4, vocab).toArray();
+            firstLogits(engine, shared);   // fills the cache, and warms up
+            long[] cold = new long[rounds];
+            long[] hit = new long[rounds];
+            int cached = 0;
+            for (int r = 0; r < rounds; r++) {
+                long t = System.nanoTime();
+                firstLogits(engine, rnd.ints(prompt, 4, vocab).toArray());
+                cold[r] = System.nanoTime() - t;
+                t = System.nanoTime();
+                cached = firstLogits(engine, shared);
+                hit[r] = System.nanoTime() - t;
+            }
+            out.printf("model=%s device=%s prompt=%d rounds=%d%n", model.getFileName(), engine.device(), prompt, rounds);
+            out.printf("cold prefill   %8.2f ms%n", median(cold) / 1e6);
+            out.printf("cached prefill %8.2f ms  (%d of %d tokens from the cache)%n", median(hit) / 1e6, cached, prompt);
+            out.printf("ratio cached/cold = %.3f%n", median(hit) / median(cold));
+        }
+    }
+
+    /** Runs one prompt to its first logits as the scheduler does; returns the tokens the prefix cache gave. */
+    private static int firstLogits(Engine engine, int[] prompt) {
+        Sequence s = engine.open(AttentionPolicy.FULL, null);
+        int cached = engine.reusePrefix(s, "bench", prompt);
+        engine.step(List.of(StepInput.next(s, Arrays.copyOfRange(prompt, cached, prompt.length))));
+        engine.rememberPrefix(s, "bench", prompt);
+        engine.release(s);
+        return cached;
     }
 
     // ---- adapters ----
