@@ -13,6 +13,7 @@ import io.tessera.cluster.AdapterChanged;
 import io.tessera.cluster.ClusterEvents;
 import io.tessera.security.Caller;
 import io.tessera.security.Tenant;
+import io.tessera.security.TenantGoneException;
 import io.tessera.store.BlobStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -211,8 +212,8 @@ public class AdapterRegistry {
             if (tenantName != null && !tenantName.equals(caller.tenantName())) {
                 throw new RegistryException(FORBIDDEN, "a tenant key acts only on its own tenant");
             }
-            return Tenant.<Tenant>findByIdOptional(caller.tenantId())
-                    .orElseThrow(() -> new RegistryException(NOT_FOUND, "tenant not found"));
+            // by id: a key cached for a deleted tenant never acts on one created again under its name
+            return Tenant.<Tenant>findByIdOptional(caller.tenantId()).orElseThrow(TenantGoneException::new);
         }
         if (tenantName == null || tenantName.isBlank()) {
             throw new RegistryException(INVALID, "the admin key must name the tenant (parameter 'tenant')");

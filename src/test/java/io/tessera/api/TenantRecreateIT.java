@@ -140,5 +140,6 @@ class TenantRecreateIT {
             assertThat(models.<List<String>>path("data.id")).doesNotContain("secret");
         }
         assertThat(complete(second, oldKey, "secret").statusCode()).isIn(401, 404);
+        at(second, oldKey).get("/v1/admin/adapters").then().statusCode(401);
     }
 }
