@@ -13,6 +13,7 @@ import io.tessera.cluster.AdapterChanged;
 import io.tessera.cluster.ClusterEvents;
 import io.tessera.security.Caller;
 import io.tessera.security.Tenant;
+import io.tessera.security.TenantGoneException;
 import io.tessera.store.BlobStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -89,7 +90,7 @@ public class AdapterRegistry {
             if (activate) {
                 host.put(sha, in.adapter());   // prefetch: every replica is about to ask for it
             }
-            return announce(view);
+            return announce(new Changed(tenantId, view));
         } finally {
             deleteTree(work);
         }
@@ -149,16 +150,16 @@ public class AdapterRegistry {
     }
 
     public AdapterView activate(Caller caller, String tenantName, String name, int version) {
-        AdapterView view = Db.tx(() -> {
+        Changed changed = Db.tx(() -> {
             RegisteredAdapter a = adapter(caller, tenantName, name);
             AdapterVersion v = AdapterVersion.of(a, version).orElseThrow(() -> new RegistryException(NOT_FOUND,
                     "adapter " + name + " has no version " + version));
             a.activeVersion = version;
             a.updatedAt = Instant.now();
             AuditEntry.record(caller.actor(), a.tenant.id, "activate", name + "@" + version, null);
-            return AdapterViews.view(a, v);
+            return new Changed(a.tenant.id, AdapterViews.view(a, v));
         });
-        return announce(view);
+        return announce(changed);
     }
 
     /** Pinning holds memory every tenant shares, so only the operator may do it. */
@@ -166,32 +167,36 @@ public class AdapterRegistry {
         if (!caller.isAdmin()) {
             throw new RegistryException(FORBIDDEN, "pinning adapters needs the admin key");
         }
-        AdapterView view = Db.tx(() -> {
+        Changed changed = Db.tx(() -> {
             RegisteredAdapter a = adapter(caller, tenantName, name);
             a.pinned = pinned;
             a.updatedAt = Instant.now();
             AuditEntry.record(caller.actor(), a.tenant.id, pinned ? "pin" : "unpin", name, null);
-            return AdapterViews.view(a, activeOf(a));
+            return new Changed(a.tenant.id, AdapterViews.view(a, activeOf(a)));
         });
-        return announce(view);
+        return announce(changed);
     }
 
     /** Removes the adapter and all its versions; the blobs go with the next sweep once nothing references them. */
     public void delete(Caller caller, String tenantName, String name) {
-        String tenant = Db.tx(() -> {
+        long tenantId = Db.tx(() -> {
             RegisteredAdapter a = adapter(caller, tenantName, name);
             AuditEntry.record(caller.actor(), a.tenant.id, "delete", name,
                     "versions=" + AdapterVersion.count("adapter", a));
             AdapterVersion.delete("adapter", a);
             a.delete();
-            return a.tenant.name;
+            return a.tenant.id;
         });
-        events.publish(new AdapterChanged(tenant, name));
+        events.publish(new AdapterChanged(tenantId, name));
     }
 
-    private AdapterView announce(AdapterView view) {
-        events.publish(new AdapterChanged(view.tenant(), view.name()));
-        return view;
+    /** A change to announce once committed; the tenant by id (see {@link AdapterChanged}). */
+    private record Changed(long tenantId, AdapterView view) {
+    }
+
+    private AdapterView announce(Changed changed) {
+        events.publish(new AdapterChanged(changed.tenantId(), changed.view().name()));
+        return changed.view();
     }
 
     private static AdapterVersion activeOf(RegisteredAdapter a) {
@@ -207,8 +212,8 @@ public class AdapterRegistry {
             if (tenantName != null && !tenantName.equals(caller.tenantName())) {
                 throw new RegistryException(FORBIDDEN, "a tenant key acts only on its own tenant");
             }
-            return Tenant.<Tenant>findByIdOptional(caller.tenantId())
-                    .orElseThrow(() -> new RegistryException(NOT_FOUND, "tenant not found"));
+            // by id: a key cached for a deleted tenant never acts on one created again under its name
+            return Tenant.<Tenant>findByIdOptional(caller.tenantId()).orElseThrow(TenantGoneException::new);
         }
         if (tenantName == null || tenantName.isBlank()) {
             throw new RegistryException(INVALID, "the admin key must name the tenant (parameter 'tenant')");

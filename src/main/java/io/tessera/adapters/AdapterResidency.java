@@ -23,7 +23,7 @@ public class AdapterResidency implements AdapterResolver.Listener {
     @Inject
     BaseModel base;
 
-    /** tenant/name -> the version pinned for it here, so a pin moves when another version becomes active. */
+    /** tenant id/name -> the version pinned for it here, so a pin moves when another version becomes active. */
     private final Map<String, String> pinned = new ConcurrentHashMap<>();
 
     /** The validated adapter of a version, from host memory or (on a miss) from its blob. */
@@ -32,8 +32,8 @@ public class AdapterResidency implements AdapterResolver.Listener {
     }
 
     @Override
-    public void changed(String tenant, String name, Optional<Resolved> now) {
-        String key = tenant + "/" + name;
+    public void changed(long tenantId, String name, Optional<Resolved> now) {
+        String key = tenantId + "/" + name;
         String before = now.filter(Resolved::pinned).isPresent() ? pinned.put(key, now.get().sha256()) : pinned.remove(key);
         if (before != null && now.map(r -> !r.pinned() || !r.sha256().equals(before)).orElse(true)) {
             host.pin(before, false);

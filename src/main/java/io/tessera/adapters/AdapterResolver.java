@@ -2,6 +2,9 @@ package io.tessera.adapters;
 
 import io.quarkus.logging.Log;
 import io.tessera.cluster.AdapterChanged;
+import io.tessera.security.ApiKeys;
+import io.tessera.security.Tenant;
+import io.tessera.security.TenantGoneException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
@@ -17,6 +20,10 @@ import java.util.concurrent.Executors;
  * Which version of a tenant's adapter serves now. Answers come from memory: a change event drops the entry (and
  * prefetches the new version), an entry older than {@code resolve-ttl} is re-read, and while Postgres is away the
  * last answer stands, so adapters already in use keep serving.
+ * <p>
+ * Tenants are known by id, never by name: a tenant deleted and created again under the same name has a new id, so
+ * nothing cached here for the old one (nor a key of the old one that a replica still trusts) reaches the new one's
+ * adapters. A lookup that finds the tenant itself gone refuses the key for good ({@link TenantGoneException}).
  */
 @ApplicationScoped
 public class AdapterResolver {
@@ -25,7 +32,7 @@ public class AdapterResolver {
      *
      * @param virtualTokens prompt-tuning tokens (0 for other kinds)
      */
-    public record Resolved(String tenant, String name, int version, String sha256, String kind, int virtualTokens,
+    public record Resolved(long tenantId, String name, int version, String sha256, String kind, int virtualTokens,
                            boolean pinned) {
         /** The engine's key: one immutable (adapter, version). Identical bytes are the identical adapter. */
         public String engineKey() {
@@ -35,40 +42,48 @@ public class AdapterResolver {
 
     /** Told of every change to an adapter, with what is active now, to prefetch it or let the old version go. */
     public interface Listener {
-        void changed(String tenant, String name, Optional<Resolved> now);
+        void changed(long tenantId, String name, Optional<Resolved> now);
     }
 
     private record Entry(Optional<Resolved> value, long at) {
+    }
+
+    private record Key(long tenantId, String name) {
     }
 
     @Inject
     RegistryConfig config;
     @Inject
     Instance<Listener> listeners;
+    @Inject
+    ApiKeys keys;
 
-    private final Map<String, Entry> cache = new ConcurrentHashMap<>();
+    private final Map<Key, Entry> cache = new ConcurrentHashMap<>();
     private final ExecutorService background = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "tessera-adapter-prefetch");
         t.setDaemon(true);
         return t;
     });
 
-    private static String key(String tenant, String name) {
-        return tenant + "/" + name;
-    }
-
-    /** The active version of {@code name} for the tenant; empty when there is none (or it belongs to another tenant). */
-    public Optional<Resolved> resolve(String tenant, String name) {
-        String key = key(tenant, name);
+    /**
+     * The active version of {@code name} for the tenant; empty when there is none (or it belongs to another tenant).
+     *
+     * @throws TenantGoneException when the tenant no longer exists
+     */
+    public Optional<Resolved> resolve(long tenantId, String name) {
+        Key key = new Key(tenantId, name);
         Entry e = cache.get(key);
         long now = System.nanoTime();
         if (e != null && now - e.at < config.resolveTtl().toNanos()) {
             return e.value;
         }
         try {
-            Optional<Resolved> fresh = Db.tx(() -> read(tenant, name));
+            Optional<Resolved> fresh = Db.tx(() -> read(tenantId, name));
             cache.put(key, new Entry(fresh, now));
             return fresh;
+        } catch (TenantGoneException ex) {
+            forget(tenantId);
+            throw ex;
         } catch (RegistryException ex) {
             if (e != null && ex.problem() == RegistryException.Problem.UNAVAILABLE) {
                 return e.value;   // Postgres away: keep serving what we knew
@@ -77,32 +92,66 @@ public class AdapterResolver {
         }
     }
 
-    /** The tenant's adapters that have an active version. */
-    public List<Resolved> list(String tenant) {
-        return Db.tx(() -> RegisteredAdapter.<RegisteredAdapter>list("tenant.name = ?1 and activeVersion is not null order by name", tenant)
-                .stream().map(a -> read(a)).flatMap(Optional::stream).toList());
+    /**
+     * The tenant's adapters that have an active version.
+     *
+     * @throws TenantGoneException when the tenant no longer exists
+     */
+    public List<Resolved> list(long tenantId) {
+        try {
+            return Db.tx(() -> {
+                List<Resolved> found = RegisteredAdapter.<RegisteredAdapter>list(
+                        "tenant.id = ?1 and activeVersion is not null order by name", tenantId)
+                        .stream().map(AdapterResolver::read).flatMap(Optional::stream).toList();
+                if (found.isEmpty()) {
+                    requireTenant(tenantId);
+                }
+                return found;
+            });
+        } catch (TenantGoneException ex) {
+            forget(tenantId);
+            throw ex;
+        }
     }
 
-    private static Optional<Resolved> read(String tenant, String name) {
-        return RegisteredAdapter.<RegisteredAdapter>find("tenant.name = ?1 and name = ?2", tenant, name).firstResultOptional()
-                .flatMap(AdapterResolver::read);
+    private static Optional<Resolved> read(long tenantId, String name) {
+        Optional<Resolved> found = RegisteredAdapter.byName(tenantId, name).flatMap(AdapterResolver::read);
+        if (found.isEmpty()) {
+            requireTenant(tenantId);   // only a miss pays for the check
+        }
+        return found;
+    }
+
+    private static void requireTenant(long tenantId) {
+        if (Tenant.count("id", tenantId) == 0) {
+            throw new TenantGoneException();
+        }
+    }
+
+    /** A tenant found gone: its keys are refused from now on and nothing resolved for it is kept. */
+    private void forget(long tenantId) {
+        keys.forgetTenant(tenantId);
+        cache.keySet().removeIf(k -> k.tenantId() == tenantId);
     }
 
     private static Optional<Resolved> read(RegisteredAdapter a) {
         if (a.activeVersion == null) {
             return Optional.empty();
         }
-        return AdapterVersion.of(a, a.activeVersion).map(v -> new Resolved(a.tenant.name, a.name, v.version, v.blobSha256,
+        return AdapterVersion.of(a, a.activeVersion).map(v -> new Resolved(a.tenant.id, a.name, v.version, v.blobSha256,
                 a.kind, "PROMPT_TUNING".equals(a.kind) && v.rank != null ? v.rank : 0, a.pinned));
     }
 
     /** A change here or on another replica: forget, then look again and prefetch what is active now. */
     void onChange(@Observes AdapterChanged change) {
-        cache.remove(key(change.tenant(), change.name()));
+        cache.remove(new Key(change.tenantId(), change.name()));
         background.execute(() -> {
             try {
-                Optional<Resolved> now = resolve(change.tenant(), change.name());
-                listeners.forEach(l -> l.changed(change.tenant(), change.name(), now));
+                Optional<Resolved> now = resolve(change.tenantId(), change.name());
+                listeners.forEach(l -> l.changed(change.tenantId(), change.name(), now));
+            } catch (TenantGoneException ex) {
+                // the tenant went with its adapters: each is gone here too
+                listeners.forEach(l -> l.changed(change.tenantId(), change.name(), Optional.empty()));
             } catch (RuntimeException ex) {
                 Log.warnf("prefetch of %s skipped: %s", change.name(), ex.getMessage());
             }

@@ -17,16 +17,16 @@ public class RegistryCatalog implements AdapterCatalog {
     AdapterFiles files;
 
     @Override
-    public Optional<AdapterRef> resolve(String tenant, String model) {
-        if (tenant == null) {
+    public Optional<AdapterRef> resolve(Long tenantId, String model) {
+        if (tenantId == null) {
             return Optional.empty();
         }
-        return resolver.resolve(tenant, model).map(r -> new AdapterRef(r.name(), r.version(), r.engineKey(),
+        return resolver.resolve(tenantId, model).map(r -> new AdapterRef(r.name(), r.version(), r.engineKey(),
                 files.dir(r.sha256()), r.kind().equals("DORA") ? "LORA" : r.kind(), r.virtualTokens()));
     }
 
     @Override
-    public List<String> list(String tenant) {
-        return tenant == null ? List.of() : resolver.list(tenant).stream().map(AdapterResolver.Resolved::name).toList();
+    public List<String> list(Long tenantId) {
+        return tenantId == null ? List.of() : resolver.list(tenantId).stream().map(AdapterResolver.Resolved::name).toList();
     }
 }

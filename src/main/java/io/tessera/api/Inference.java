@@ -112,7 +112,7 @@ public class Inference {
         if (model.equals(host.name())) {
             return new Target(model, null);
         }
-        return catalog.resolve(who.tenantName(), model).map(a -> new Target(model, a))
+        return catalog.resolve(who.tenantId(), model).map(a -> new Target(model, a))
                 .orElseThrow(() -> new ModelNotFoundException(model));
     }
 }

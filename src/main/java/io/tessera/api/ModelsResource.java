@@ -39,7 +39,7 @@ public class ModelsResource {
         String base = state.host().name();
         List<ModelCard> cards = new ArrayList<>();
         cards.add(new ModelCard(base, "model", started, "tessera", base, null));
-        for (String a : catalog.list(caller.get().tenantName())) {
+        for (String a : catalog.list(caller.get().tenantId())) {
             cards.add(new ModelCard(a, "model", started, "tessera", base, base));
         }
         return new ModelList("list", cards);

@@ -29,9 +29,9 @@ public class ClusterEvents {
 
     /**
      * The wire form: the origin lets a replica skip its own messages (it fired them already). An adapter change
-     * carries tenant and name, a revocation the key's hash.
+     * carries the tenant's id and the adapter's name, a revocation the key's hash.
      */
-    record Message(String origin, String tenant, String name, String revokedKeyHash) {
+    record Message(String origin, Long tenantId, String name, String revokedKeyHash) {
     }
 
     @Inject
@@ -71,7 +71,7 @@ public class ClusterEvents {
             if (m.revokedKeyHash() != null) {
                 revocations.fire(new KeyRevoked(m.revokedKeyHash()));
             } else {
-                adapterChanges.fire(new AdapterChanged(m.tenant(), m.name()));
+                adapterChanges.fire(new AdapterChanged(m.tenantId(), m.name()));
             }
         } catch (JsonProcessingException | RuntimeException ex) {
             Log.warnf("ignoring a bad message on %s: %s", CHANNEL, ex.getMessage());
@@ -81,7 +81,7 @@ public class ClusterEvents {
     /** Tells this replica now and the others through Redis. */
     public void publish(AdapterChanged change) {
         adapterChanges.fire(change);
-        send(new Message(ORIGIN, change.tenant(), change.name(), null), "the change to " + change.name());
+        send(new Message(ORIGIN, change.tenantId(), change.name(), null), "the change to " + change.name());
     }
 
     /** Tells this replica now and the others through Redis. */

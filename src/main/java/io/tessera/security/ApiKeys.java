@@ -79,6 +79,11 @@ public class ApiKeys {
         cache.remove(revoked.keyHash());
     }
 
+    /** The tenant was found gone (a replica that missed its deletion): none of its keys is trusted from the cache. */
+    public void forgetTenant(long tenantId) {
+        cache.values().removeIf(c -> Long.valueOf(tenantId).equals(c.caller.tenantId()));
+    }
+
     /** The caller for an {@code Authorization} header value; empty for a missing or unknown key. */
     public Optional<Caller> resolve(String authorization) {
         if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {

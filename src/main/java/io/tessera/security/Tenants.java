@@ -114,7 +114,7 @@ public class Tenants {
      */
     public void delete(Caller caller, String name) {
         admin(caller);
-        record Gone(List<String> adapters, List<String> keyHashes) {
+        record Gone(long tenantId, List<String> adapters, List<String> keyHashes) {
         }
         Gone gone = Db.tx(() -> {
             Tenant t = existing(name);
@@ -123,10 +123,10 @@ public class Tenants {
             AuditEntry.record(caller.actor(), t.id, "delete-tenant", name, "adapters=" + adapters.size() + " keys=" + hashes.size());
             // the database cascades to keys, adapters and versions
             Tenant.delete("id", t.id);
-            return new Gone(adapters, hashes);
+            return new Gone(t.id, adapters, hashes);
         });
         gone.keyHashes().forEach(h -> events.publish(new KeyRevoked(h)));
-        gone.adapters().forEach(a -> events.publish(new AdapterChanged(name, a)));
+        gone.adapters().forEach(a -> events.publish(new AdapterChanged(gone.tenantId(), a)));
     }
 
     private static Tenant existing(String name) {

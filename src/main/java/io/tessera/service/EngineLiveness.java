@@ -7,8 +7,8 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Liveness;
 
 /**
- * Down when the engine loop is broken (several steps in a row failed, or its thread died): the orchestrator then
- * restarts the process. A model still loading, or one that failed to load, is a readiness matter, not this one.
+ * Down when the engine loop is broken (several steps in a row failed, or its thread died) or the model failed to
+ * load: the orchestrator then restarts the process. A model still loading is a readiness matter, not this one.
  */
 @Liveness
 @ApplicationScoped

