@@ -7,7 +7,6 @@ import io.tessera.scheduler.SchedulerOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.OptionalInt;
 
 /** The service's settings ({@code tessera.*}); turned into plain records before they reach the engine. */
@@ -57,7 +56,15 @@ public interface TesseraConfig {
         Duration retryAfter();
 
         /** Longest time from a request's arrival to its last token; past it the request ends with an error. */
-        Optional<Duration> requestTimeout();
+        @WithDefault("10m")
+        Duration requestTimeout();
+
+        /** The most tokens one request may generate (max_tokens above it is refused), LM-Infinite included. */
+        @WithDefault("" + SchedulerOptions.DEFAULT_MAX_NEW_TOKENS)
+        int maxNewTokens();
+
+        /** Sequences one tenant may run at once; default half of max-running (at least 1). */
+        OptionalInt maxRunningPerTenant();
 
         /** KV entries per sequence; 0 = max_position_embeddings + 64. */
         @WithDefault("0")
@@ -92,6 +99,7 @@ public interface TesseraConfig {
     default SchedulerOptions schedulerOptions() {
         Scheduler s = scheduler();
         return new SchedulerOptions(s.maxRunning(), s.maxTokensPerStep(), s.prefillChunk(), s.maxQueued(), s.joinInterval(),
-                s.requestTimeout().orElse(null));
+                s.requestTimeout(), s.maxNewTokens(),
+                s.maxRunningPerTenant().orElse(SchedulerOptions.halfTheSlots(s.maxRunning())));
     }
 }

@@ -48,9 +48,9 @@ class RateLimiterTest {
     @Test
     void usagePerTenantAndModel() {
         long t = tenant();
-        usage.record(t, "research-lora", 7, 32);
-        usage.record(t, "research-lora", 3, 8);
-        usage.record(t, "demo-llama", 1, 2);
+        usage.record(t, "research-lora", 1, 7, 32);
+        usage.record(t, "research-lora", 1, 3, 8);
+        usage.record(t, "demo-llama", 1, 1, 2);
         assertThat(usage.of(t)).containsEntry("research-lora", new UsageCounters.Usage(2, 10, 40))
                 .containsEntry("demo-llama", new UsageCounters.Usage(1, 1, 2));
         assertThat(usage.of(tenant())).isEmpty();
