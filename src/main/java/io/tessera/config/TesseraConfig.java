@@ -30,6 +30,8 @@ public interface TesseraConfig {
 
     Metrics metrics();
 
+    Api api();
+
     interface Scheduler {
         /** Sequences running at once; also the engine's KV slots. */
         @WithDefault("64")
@@ -60,7 +62,7 @@ public interface TesseraConfig {
         Duration requestTimeout();
 
         /** The most tokens one request may generate (max_tokens above it is refused), LM-Infinite included. */
-        @WithDefault("" + SchedulerOptions.DEFAULT_MAX_NEW_TOKENS)
+        @WithDefault("4096")
         int maxNewTokens();
 
         /** Sequences one tenant may run at once; default half of max-running (at least 1). */
@@ -82,6 +84,12 @@ public interface TesseraConfig {
         /** Bytes of adapter weights kept resident before least recently used ones are evicted. */
         @WithDefault("1073741824")
         long budgetBytes();
+    }
+
+    interface Api {
+        /** Bytes of one completions or chat request body; larger ones get 413 (uploads keep the HTTP server's limit). */
+        @WithDefault("8388608")
+        long maxRequestBytes();
     }
 
     interface Metrics {

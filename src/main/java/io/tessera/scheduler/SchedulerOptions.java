@@ -20,8 +20,6 @@ import java.time.Duration;
  */
 public record SchedulerOptions(int maxRunning, int maxTokensPerStep, int prefillChunk, int maxQueued, int joinInterval,
                                Duration requestTimeout, int maxNewTokens, int maxRunningPerTenant) {
-    public static final int DEFAULT_MAX_NEW_TOKENS = 4096;
-
     /** The default share of one tenant: half the slots, at least one. */
     public static int halfTheSlots(int maxRunning) {
         return Math.max(1, maxRunning / 2);
