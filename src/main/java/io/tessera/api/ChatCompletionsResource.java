@@ -43,6 +43,7 @@ public class ChatCompletionsResource {
         @Content(mediaType = MediaType.SERVER_SENT_EVENTS, schema = @Schema(implementation = ChatCompletionChunk.class))})
     @APIResponse(responseCode = "400", ref = "InvalidRequest")
     @APIResponse(responseCode = "404", ref = "ModelNotFound")
+    @APIResponse(responseCode = "413", ref = "RequestTooLarge")
     @APIResponse(responseCode = "429", ref = "QueueFull")
     @APIResponse(responseCode = "503", ref = "Unavailable")
     @APIResponse(responseCode = "504", ref = "Timeout")

@@ -41,6 +41,7 @@ public class CompletionsResource {
         @Content(mediaType = MediaType.SERVER_SENT_EVENTS, schema = @Schema(implementation = CompletionResponse.class))})
     @APIResponse(responseCode = "400", ref = "InvalidRequest")
     @APIResponse(responseCode = "404", ref = "ModelNotFound")
+    @APIResponse(responseCode = "413", ref = "RequestTooLarge")
     @APIResponse(responseCode = "429", ref = "QueueFull")
     @APIResponse(responseCode = "503", ref = "Unavailable")
     @APIResponse(responseCode = "504", ref = "Timeout")

@@ -30,13 +30,14 @@ class ObservabilityApiTest extends ServiceTest {
     }
 
     @Test
-    void livenessGoesDownWhenEngineStepsKeepFailingAndBackUpWhenOneSucceeds() throws Exception {
+    void requestsThatFailInsideTheEngineNeverTakeLivenessDown() throws Exception {
         given().get("/q/health/live").then().statusCode(200);
         Scheduler scheduler = state.scheduler();
         int vocab = state.host().engine().config().vocabSize();
-        // the fault: token ids past the vocabulary, submitted behind the API's back, make each step fail in torch
+        // token ids past the vocabulary, submitted behind the API's back, make their steps fail in torch; a probe
+        // step then finds the engine sound (a broken engine, which fails the probe too, is SchedulerTest's)
         SamplingParams params = SamplingParams.builder().maxTokens(2).build();
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < 4; i++) {
             GenerationListener.Completion failed = new GenerationListener.Completion() {
                 @Override
                 public void onToken(Generation.Token token) {
@@ -47,9 +48,8 @@ class ObservabilityApiTest extends ServiceTest {
             }
             assertThat(failed.done).failsWithin(Duration.ofSeconds(30));
         }
-        given().get("/q/health/live").then().statusCode(503).body("checks.find { it.name == 'engine' }.status", equalTo("DOWN"));
+        given().get("/q/health/live").then().statusCode(200).body("checks.find { it.name == 'engine' }.status", equalTo("UP"));
         post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"Returns\",\"max_tokens\":2}").then().statusCode(200);
-        given().get("/q/health/live").then().statusCode(200);
     }
 
     @Test
