@@ -344,7 +344,7 @@ class SchedulerTest {
     @Test
     void stepsFailingForEveryInputAndTheProbeMarkTheEngineBrokenUntilAStepSucceeds() throws Exception {
         start(4, 8);
-        scheduler.probeToken = host.engine().config().vocabSize() + 1;   // the probe fails as a broken engine would
+        EngineFaults.breakProbe(scheduler);   // the probe fails as a broken engine's would
         for (int i = 0; i < Scheduler.BROKEN_AFTER_FAILED_STEPS; i++) {
             assertThat(scheduler.healthy()).isTrue();
             Collected again = new Collected();
