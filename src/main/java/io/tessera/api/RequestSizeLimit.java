@@ -1,60 +1,85 @@
 package io.tessera.api;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.tessera.api.ErrorResponse.ErrorDetail;
 import io.tessera.config.TesseraConfig;
-import io.tessera.service.ServiceMetrics;
-import io.vertx.core.http.HttpHeaders;
-import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.core.HttpHeaders;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.List;
+import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 /**
- * Inference bodies have their own size limit, far below the HTTP server's (which admin uploads need): the body is
- * read here, before the REST layer, and refused with 413 once it passes {@code tessera.api.max-request-bytes},
- * whether the client declared its length or sends it in chunks. The REST layer then reads the body read here.
+ * Inference bodies have their own size limit, far below the HTTP server's (which admin uploads need): a declared
+ * length over {@code tessera.api.max-request-bytes} is refused before reading, and a body sent in chunks is counted
+ * as the endpoint reads it (these endpoints are blocking: the body streams to them rather than being buffered first)
+ * and refused once it passes the limit.
  */
-@ApplicationScoped
 public class RequestSizeLimit {
     static final List<String> PATHS = List.of("/v1/completions", "/v1/chat/completions");
-    /** Before the REST layer's route. */
-    private static final int ORDER = -100;
 
     @Inject
     TesseraConfig config;
 
-    @Inject
-    ServiceMetrics metrics;
-
-    @Inject
-    ObjectMapper json;
-
-    void install(@Observes Router router) {
-        long limit = config.api().maxRequestBytes();
-        for (String path : PATHS) {
-            router.route(path).order(ORDER)
-                    .handler(BodyHandler.create(false).setBodyLimit(limit))
-                    .failureHandler(rc -> refuse(rc, limit));
+    /** A body over the limit. */
+    public static final class TooLargeException extends RuntimeException {
+        TooLargeException(long limit) {
+            super("the request body exceeds this server's limit of " + limit + " bytes (tessera.api.max-request-bytes)");
         }
     }
 
-    private void refuse(RoutingContext rc, long limit) {
-        if (rc.statusCode() != 413 || rc.response().headWritten()) {
-            rc.next();
+    @ServerRequestFilter
+    public void limit(ContainerRequestContext request) {
+        if (!PATHS.contains(request.getUriInfo().getPath())) {
             return;
         }
-        metrics.rejected("request_too_large");
-        ErrorDetail e = new ErrorDetail("the request body exceeds this server's limit of " + limit
-                + " bytes (tessera.api.max-request-bytes)", "invalid_request_error", null, "request_too_large");
-        try {
-            rc.response().setStatusCode(413).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                    .end(json.writeValueAsString(new ErrorResponse(e)));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException x) {
-            rc.fail(x);
+        long limit = config.api().maxRequestBytes();
+        String declared = request.getHeaderString(HttpHeaders.CONTENT_LENGTH);
+        // digits only, and at most 18 of them before parsing: a longer number is past any limit anyway
+        if (declared != null && !declared.isEmpty() && declared.chars().allMatch(c -> c >= '0' && c <= '9')
+                && (declared.length() > 18 || Long.parseLong(declared) > limit)) {
+            throw new TooLargeException(limit);
+        }
+        request.setEntityStream(new Counted(request.getEntityStream(), limit));
+    }
+
+    /** Throws once more than {@code limit} bytes have been read. */
+    private static final class Counted extends FilterInputStream {
+        private final long limit;
+        private long read;
+
+        Counted(InputStream in, long limit) {
+            super(in);
+            this.limit = limit;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            count(b < 0 ? 0 : 1);
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            count(Math.max(n, 0));
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            long skipped = super.skip(n);
+            count(skipped);
+            return skipped;
+        }
+
+        private void count(long n) {
+            read += n;
+            if (read > limit) {
+                throw new TooLargeException(limit);
+            }
         }
     }
 }
