@@ -164,6 +164,23 @@ class ErrorsApiTest extends ServiceTest {
     }
 
     @Test
+    void numbersNearTheirTypesLimitsAre400NamingTheField() throws IOException {
+        String[][] cases = {
+            {"max_tokens", "2147483648"}, {"max_tokens", "-2147483648"}, {"n", "2147483648"}, {"logprobs", "-1"},
+            {"logprobs", "99999999999"}, {"seed", "9223372036854775808"}, {"temperature", "\"NaN\""},
+            {"temperature", "1e309"}, {"top_p", "-0.0"}, {"presence_penalty", "\"Infinity\""}};
+        for (String[] c : cases) {
+            JsonNode e = error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"" + c[0] + "\":" + c[1] + "}"), 400);
+            assertThat(e.get("param").asText()).as(c[0] + " " + c[1]).isEqualTo(c[0]);
+        }
+        JsonNode top = error(post("/v1/chat/completions", CHAT + ",\"logprobs\":true,\"top_logprobs\":21}"), 400);
+        assertThat(top.get("param").asText()).isEqualTo("top_logprobs");
+        JsonNode id = error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":[5, 2147483648]}"), 400);
+        assertThat(id.get("param").asText()).isEqualTo("prompt");
+        given().get("/q/health/live").then().statusCode(200);
+    }
+
+    @Test
     void lmInfiniteNumbersAreBoundedAndTheOverflowIs400WhileLivenessStaysUp() throws IOException {
         String overflow = "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"max_tokens\":4,"
                 + "\"attention\":{\"type\":\"lm-infinite\",\"n_global\":2147483647,\"n_local\":1}}";
