@@ -65,6 +65,10 @@ public interface TesseraConfig {
         @WithDefault("4096")
         int maxNewTokens();
 
+        /** The most prompt tokens one request may have (LM-Infinite has no context limit to bound them). */
+        @WithDefault("32768")
+        int maxPromptTokens();
+
         /** Sequences one tenant may run at once; default half of max-running (at least 1). */
         OptionalInt maxRunningPerTenant();
 
@@ -107,7 +111,7 @@ public interface TesseraConfig {
     default SchedulerOptions schedulerOptions() {
         Scheduler s = scheduler();
         return new SchedulerOptions(s.maxRunning(), s.maxTokensPerStep(), s.prefillChunk(), s.maxQueued(), s.joinInterval(),
-                s.requestTimeout(), s.maxNewTokens(),
+                s.requestTimeout(), s.maxNewTokens(), s.maxPromptTokens(),
                 s.maxRunningPerTenant().orElse(SchedulerOptions.halfTheSlots(s.maxRunning())));
     }
 }

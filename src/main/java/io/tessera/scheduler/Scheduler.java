@@ -157,6 +157,10 @@ public final class Scheduler implements AutoCloseable {
         if (r.prompt().length == 0) {
             throw new InvalidRequestException("prompt", "the prompt must have at least one token");
         }
+        if (r.prompt().length > options.maxPromptTokens()) {
+            throw new InvalidRequestException("prompt", "the prompt has " + r.prompt().length + " tokens, more than this "
+                    + "server's tessera.scheduler.max-prompt-tokens of " + options.maxPromptTokens());
+        }
         if (r.params().maxTokens() > options.maxNewTokens()) {
             throw new InvalidRequestException("max_tokens", "max_tokens " + r.params().maxTokens()
                     + " exceeds this server's tessera.scheduler.max-new-tokens of " + options.maxNewTokens());

@@ -208,7 +208,7 @@ class ErrorsApiTest extends ServiceTest {
     }
 
     @Test
-    void maxTokensAboveMaxNewTokensIs400NamingBoth() throws IOException {
+    void maxTokensAboveMaxNewTokensAndLongPromptsAre400NamingTheLimit() throws IOException {
         String lm = ",\"attention\":{\"type\":\"lm-infinite\",\"n_local\":64}";
         JsonNode e = error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"max_tokens\":4097" + lm + "}"), 400);
         assertThat(e.get("param").asText()).isEqualTo("max_tokens");
@@ -216,6 +216,11 @@ class ErrorsApiTest extends ServiceTest {
         JsonNode c = error(post("/v1/chat/completions", CHAT + ",\"max_completion_tokens\":2147483647" + lm + "}"), 400);
         assertThat(c.get("param").asText()).isEqualTo("max_completion_tokens");
         assertThat(c.get("message").asText()).contains("tessera.scheduler.max-new-tokens");
+        // LM-Infinite has no context limit: the prompt has its own
+        String prompt = "[" + "300,".repeat(32768) + "300]";
+        JsonNode p = error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":" + prompt + ",\"max_tokens\":1" + lm + "}"), 400);
+        assertThat(p.get("param").asText()).isEqualTo("prompt");
+        assertThat(p.get("message").asText()).contains("32769").contains("tessera.scheduler.max-prompt-tokens");
     }
 
     @Test

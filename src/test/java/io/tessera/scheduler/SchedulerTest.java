@@ -27,6 +27,7 @@ class SchedulerTest {
     static final Path MODEL = Path.of("testdata/fixtures/models/llama-tiny");
     static final Path LORA = Path.of("testdata/fixtures/adapters/llama-tiny/lora-qv");
     static final int MAX_NEW_TOKENS = 1_000_000;
+    static final int MAX_PROMPT_TOKENS = 1000;
 
     private ModelHost host;
     private Scheduler scheduler;
@@ -65,7 +66,7 @@ class SchedulerTest {
 
     private void start(int maxRunning, int maxQueued, ExecutorService loader) {
         host = ModelHost.open(new EngineOptions(MODEL, EngineOptions.Device.CPU, maxRunning, 0), 1L << 30, loader);
-        scheduler = new Scheduler(host, new SchedulerOptions(maxRunning, 256, 32, maxQueued, 1, timeout, MAX_NEW_TOKENS,
+        scheduler = new Scheduler(host, new SchedulerOptions(maxRunning, 256, 32, maxQueued, 1, timeout, MAX_NEW_TOKENS, MAX_PROMPT_TOKENS,
                 perTenant == 0 ? maxRunning : perTenant), observer);
         scheduler.start();
     }
@@ -286,6 +287,9 @@ class SchedulerTest {
         long ms = (System.nanoTime() - t0) / 1_000_000;
         assertThat(ms).isBetween(300L, 10_000L);
         assertThat(endless.ids).isNotEmpty();
+        // billed for what it used: its prompt and every token it produced before the deadline
+        assertThat(endless.used.get(0)).isEqualTo(host.tokenizer().encode("Returns the number").length);
+        assertThat(endless.used.get(1)).isEqualTo(endless.ids.size());
         awaitIdle();
         assertThat(scheduler.kvBytesInUse()).isZero();
         // a request within its limit is untouched
@@ -391,9 +395,13 @@ class SchedulerTest {
     }
 
     @Test
-    void maxTokensAboveMaxNewTokensIsRefused() {
+    void maxTokensAboveMaxNewTokensAndPromptsAboveMaxPromptTokensAreRefusedUnderLmInfiniteToo() {
         start(1, 4);
         try (Scheduler.Place place = scheduler.reserve()) {
+            int[] prompt = IntStream.range(0, MAX_PROMPT_TOKENS + 1).map(i -> 4 + i % 1000).toArray();
+            assertThatThrownBy(() -> place.submit(request(prompt, 1, new AttentionPolicy.LmInfinite(8, 64, 256), null), new Collected()))
+                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.param()).isEqualTo("prompt"))
+                    .hasMessageContaining("tessera.scheduler.max-prompt-tokens").hasMessageContaining("" + MAX_PROMPT_TOKENS);
             assertThatThrownBy(() -> place.submit(request("Returns the number", MAX_NEW_TOKENS + 1,
                     new AttentionPolicy.LmInfinite(8, 64, 256), null), new Collected()))
                     .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.param()).isEqualTo("max_tokens"))
