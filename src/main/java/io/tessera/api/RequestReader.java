@@ -53,7 +53,8 @@ final class RequestReader {
         }
         AttentionPolicy.LmInfinite d = AttentionPolicy.lmInfiniteDefaults(config);
         int global = within("attention.n_global", or(a.nGlobal(), d.nGlobal()), 0, kvCapacity);
-        int local = within("attention.n_local", or(a.nLocal(), d.nLocal()), 1, kvCapacity);
+        // unset, the window takes what the KV room leaves (a server may configure less room than the trained length)
+        int local = within("attention.n_local", or(a.nLocal(), Math.max(1, Math.min(d.nLocal(), kvCapacity - global))), 1, kvCapacity);
         int distance = within("attention.max_distance", or(a.maxDistance(), d.maxDistance()), 1, config.maxPositionEmbeddings());
         if ((long) global + local > kvCapacity) {
             throw new InvalidRequestException("attention", "attention n_global + n_local = " + ((long) global + local)
