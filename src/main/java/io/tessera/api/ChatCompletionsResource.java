@@ -24,6 +24,9 @@ import org.jboss.resteasy.reactive.RestMulti;
 @Path("/v1/chat/completions")
 @Tag(name = "Chat")
 public class ChatCompletionsResource {
+    /** The roles a text chat has; tool and function turns belong to tool calls, which are not supported. */
+    static final List<String> ROLES = List.of("system", "developer", "user", "assistant");
+
     @Inject
     Inference inference;
 
@@ -40,6 +43,7 @@ public class ChatCompletionsResource {
         @Content(mediaType = MediaType.SERVER_SENT_EVENTS, schema = @Schema(implementation = ChatCompletionChunk.class))})
     @APIResponse(responseCode = "400", ref = "InvalidRequest")
     @APIResponse(responseCode = "404", ref = "ModelNotFound")
+    @APIResponse(responseCode = "413", ref = "RequestTooLarge")
     @APIResponse(responseCode = "429", ref = "QueueFull")
     @APIResponse(responseCode = "503", ref = "Unavailable")
     @APIResponse(responseCode = "504", ref = "Timeout")
@@ -56,19 +60,20 @@ public class ChatCompletionsResource {
         }
         String field = r.maxCompletionTokens() != null ? "max_completion_tokens" : "max_tokens";
         Integer asked = r.maxCompletionTokens() != null ? r.maxCompletionTokens() : r.maxTokens();
-        var events = inference.submit(r, host -> prompt(messages, host), (promptTokens, attention, limit) ->
-                RequestReader.params(r, asked != null ? asked : defaultMaxTokens(promptTokens, attention, limit), field,
-                        logprobs, r.topLogprobs() == null ? 0 : r.topLogprobs()));
+        var events = inference.submit(r, host -> prompt(messages, host), (promptTokens, attention, limit, maxNew) ->
+                RequestReader.params(r, asked != null ? asked : defaultMaxTokens(promptTokens, attention, limit, maxNew),
+                        field, maxNew, logprobs, r.topLogprobs() == null ? 0 : r.topLogprobs()));
         TokenTexts texts = logprobs ? new TokenTexts(inference.host().tokenizer()) : null;
         return EventBody.write(events, RequestReader.stream(r), RequestReader.includeUsage(r), new ChatFormat(r.model(), texts), json);
     }
 
     /**
      * Without max_tokens a chat may use the rest of the context (OpenAI, vLLM); under LM-Infinite, which has no
-     * context limit, up to the model's trained length.
+     * context limit, up to the model's trained length; never more than the server's max-new-tokens.
      */
-    static int defaultMaxTokens(int promptTokens, AttentionPolicy attention, int limit) {
-        return attention instanceof AttentionPolicy.LmInfinite ? limit : Math.max(1, limit - promptTokens);
+    static int defaultMaxTokens(int promptTokens, AttentionPolicy attention, int limit, int maxNewTokens) {
+        int room = attention instanceof AttentionPolicy.LmInfinite ? limit : Math.max(1, limit - promptTokens);
+        return Math.min(room, maxNewTokens);
     }
 
     private static int[] prompt(List<ChatMessage> messages, ModelHost host) {
@@ -86,6 +91,10 @@ public class ChatCompletionsResource {
             String at = "messages[" + i + "]";
             if (m == null || m.role() == null) {
                 throw new InvalidRequestException(at + ".role", at + ".role is required");
+            }
+            if (!ROLES.contains(m.role())) {
+                throw new InvalidRequestException(at + ".role", at + ".role must be one of " + ROLES + ", got "
+                        + InvalidRequestException.quote(m.role()));
             }
             out.add(new ChatMessage(m.role(), content(m.content(), at + ".content")));
         }

@@ -41,6 +41,7 @@ public class CompletionsResource {
         @Content(mediaType = MediaType.SERVER_SENT_EVENTS, schema = @Schema(implementation = CompletionResponse.class))})
     @APIResponse(responseCode = "400", ref = "InvalidRequest")
     @APIResponse(responseCode = "404", ref = "ModelNotFound")
+    @APIResponse(responseCode = "413", ref = "RequestTooLarge")
     @APIResponse(responseCode = "429", ref = "QueueFull")
     @APIResponse(responseCode = "503", ref = "Unavailable")
     @APIResponse(responseCode = "504", ref = "Timeout")
@@ -58,7 +59,8 @@ public class CompletionsResource {
         }
         int maxTokens = r.maxTokens() == null ? DEFAULT_MAX_TOKENS : r.maxTokens();
         var events = inference.submit(r, host -> prompt(r.prompt(), host),
-                (promptTokens, attention, limit) -> RequestReader.params(r, maxTokens, "max_tokens", logprobs >= 0, Math.max(0, logprobs)));
+                (promptTokens, attention, limit, maxNew) ->
+                        RequestReader.params(r, maxTokens, "max_tokens", maxNew, logprobs >= 0, Math.max(0, logprobs)));
         TokenTexts texts = logprobs >= 0 ? new TokenTexts(inference.host().tokenizer()) : null;
         return EventBody.write(events, RequestReader.stream(r), RequestReader.includeUsage(r), new CompletionFormat(r.model(), texts), json);
     }
@@ -71,12 +73,13 @@ public class CompletionsResource {
         if (p != null && p.isArray() && p.size() == 1 && p.get(0).isTextual()) {
             return host.tokenizer().encode(p.get(0).asText());
         }
-        if (p != null && p.isArray() && !p.isEmpty() && p.get(0).isIntegralNumber()) {
+        if (p != null && p.isArray() && !p.isEmpty() && p.get(0).isNumber()) {
             int vocab = host.engine().config().vocabSize();
             int[] ids = new int[p.size()];
             for (int i = 0; i < ids.length; i++) {
                 JsonNode id = p.get(i);
-                if (!id.canConvertToInt() || id.asInt() < 0 || id.asInt() >= vocab) {
+                // 1.5 or 1e3 are numbers but no token ids: only integral literals, checked before narrowing
+                if (!id.isIntegralNumber() || !id.canConvertToInt() || id.asInt() < 0 || id.asInt() >= vocab) {
                     throw new InvalidRequestException("prompt", "prompt token ids must be integers in [0, " + vocab + "), got " + id);
                 }
                 ids[i] = id.asInt();

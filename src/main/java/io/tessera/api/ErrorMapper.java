@@ -45,6 +45,7 @@ public class ErrorMapper {
         KINDS.put(ChatTemplateException.class, new Kind(400, "invalid_request_error", "chat_template_error"));
         KINDS.put(JsonProcessingException.class, new Kind(400, "invalid_request_error", "invalid_json"));
         KINDS.put(ModelNotFoundException.class, new Kind(404, "invalid_request_error", "model_not_found"));
+        KINDS.put(RequestSizeLimit.TooLargeException.class, new Kind(413, "invalid_request_error", "request_too_large"));
         KINDS.put(QueueFullException.class, new Kind(429, "rate_limit_error", "queue_full"));
         KINDS.put(UnavailableException.class, new Kind(503, "service_unavailable", null));
         KINDS.put(RequestTimeoutException.class, new Kind(504, "server_error", "request_timeout"));

@@ -55,8 +55,11 @@ public class Inference {
 
     /** What the endpoint decides once the prompt is tokenized. */
     interface Prepared {
-        /** @param promptTokens prompt tokens plus a prompt adapter's virtual tokens */
-        SamplingParams params(int promptTokens, AttentionPolicy attention, int contextLimit);
+        /**
+         * @param promptTokens prompt tokens plus a prompt adapter's virtual tokens
+         * @param maxNewTokens the most tokens one request may generate
+         */
+        SamplingParams params(int promptTokens, AttentionPolicy attention, int contextLimit, int maxNewTokens);
     }
 
     ModelHost host() {
@@ -73,19 +76,29 @@ public class Inference {
         Scheduler scheduler = state.scheduler();
         ModelHost host = scheduler.host();
         RequestReader.checkCommon(f);
-        AttentionPolicy attention = RequestReader.attention(f.attention(), host.engine().config());
+        AttentionPolicy attention = RequestReader.attention(f.attention(), host.engine().config(), host.engine().cacheCapacity());
         Caller who = caller.get();
         Target target = resolve(host, who, f.model());
         accounting.admit(who);
         try (Scheduler.Place place = scheduler.reserve()) {
             int[] prompt = tokenize.apply(host);
             LOG.debugf("%s: %d prompt tokens for user %s", target.name(), prompt.length, f.user());
-            SamplingParams params = prepared.params(prompt.length + target.virtualTokens(), attention, host.contextLimit());
+            SamplingParams params = prepared.params(prompt.length + target.virtualTokens(), attention, host.contextLimit(),
+                    scheduler.maxNewTokens());
             UnicastProcessor<Event> events = UnicastProcessor.create();
             Scheduler.Handle handle = place.submit(
                     new GenerationRequest(who.scope(), target.name(), target.adapter(),
                             prompt, params, attention),
                     new GenerationListener() {
+                        private boolean charged;
+
+                        @Override
+                        public void onUsage(int promptTokens, int generatedTokens) {
+                            // billed as consumed: a stream that is cancelled, fails or times out pays what it used
+                            accounting.charge(who, target.name(), charged ? 0 : 1, promptTokens, generatedTokens);
+                            charged = true;
+                        }
+
                         @Override
                         public void onToken(Generation.Token token) {
                             events.onNext(new TokenOut(token));
@@ -93,7 +106,6 @@ public class Inference {
 
                         @Override
                         public void onFinish(Finished finished) {
-                            accounting.finished(who, target.name(), finished.promptTokens(), finished.completionTokens());
                             events.onNext(new Done(finished));
                             events.onComplete();
                         }

@@ -38,20 +38,36 @@ final class RequestReader {
         return f.streamOptions() != null && Boolean.TRUE.equals(f.streamOptions().includeUsage());
     }
 
-    /** {@code full} when absent; {@code lm-infinite} with the model's defaults for unset numbers. */
-    static AttentionPolicy attention(AttentionSpec a, ModelConfig config) {
+    /**
+     * {@code full} when absent; {@code lm-infinite} with the model's defaults for unset numbers. The numbers come
+     * from the client: their sum is taken in {@code long} and bounded by the KV room of a sequence, the distance cap
+     * by the model's trained length (beyond it the positions LM-Infinite shows the model are ones it never saw).
+     */
+    static AttentionPolicy attention(AttentionSpec a, ModelConfig config, int kvCapacity) {
         if (a == null || a.type() == null || a.type().equals("full")) {
             return AttentionPolicy.FULL;
         }
         if (!a.type().equals("lm-infinite")) {
-            throw new InvalidRequestException("attention.type", "attention.type must be full or lm-infinite (got " + a.type() + ")");
+            throw new InvalidRequestException("attention.type", "attention.type must be full or lm-infinite (got "
+                    + InvalidRequestException.quote(a.type()) + ")");
         }
         AttentionPolicy.LmInfinite d = AttentionPolicy.lmInfiniteDefaults(config);
-        try {
-            return new AttentionPolicy.LmInfinite(or(a.nGlobal(), d.nGlobal()), or(a.nLocal(), d.nLocal()), or(a.maxDistance(), d.maxDistance()));
-        } catch (IllegalArgumentException e) {
-            throw new InvalidRequestException("attention", "attention " + e.getMessage());
+        int global = within("attention.n_global", or(a.nGlobal(), d.nGlobal()), 0, kvCapacity);
+        // unset, the window takes what the KV room leaves (a server may configure less room than the trained length)
+        int local = within("attention.n_local", or(a.nLocal(), Math.max(1, Math.min(d.nLocal(), kvCapacity - global))), 1, kvCapacity);
+        int distance = within("attention.max_distance", or(a.maxDistance(), d.maxDistance()), 1, config.maxPositionEmbeddings());
+        if ((long) global + local > kvCapacity) {
+            throw new InvalidRequestException("attention", "attention n_global + n_local = " + ((long) global + local)
+                    + " exceeds the KV room per sequence (" + kvCapacity + ")");
         }
+        return new AttentionPolicy.LmInfinite(global, local, distance);
+    }
+
+    private static int within(String field, int value, int min, int max) {
+        if (value < min || value > max) {
+            throw new InvalidRequestException(field, field + " must be in [" + min + ", " + max + "], got " + value);
+        }
+        return value;
     }
 
     private static int or(Integer v, int fallback) {
@@ -82,10 +98,16 @@ final class RequestReader {
      * The sampling parameters; SamplingParams' own checks name the field first, which becomes the error's param.
      *
      * @param maxTokensField the field max_tokens came from, for the error
+     * @param maxNewTokens   the most tokens one request may generate (tessera.scheduler.max-new-tokens)
      */
-    static SamplingParams params(SamplingFields f, int maxTokens, String maxTokensField, boolean logprobs, int topLogprobs) {
+    static SamplingParams params(SamplingFields f, int maxTokens, String maxTokensField, int maxNewTokens,
+                                 boolean logprobs, int topLogprobs) {
         if (maxTokens < 1) {
             throw new InvalidRequestException(maxTokensField, maxTokensField + " must be >= 1, got " + maxTokens);
+        }
+        if (maxTokens > maxNewTokens) {
+            throw new InvalidRequestException(maxTokensField, maxTokensField + " " + maxTokens
+                    + " exceeds this server's tessera.scheduler.max-new-tokens of " + maxNewTokens);
         }
         try {
             SamplingParams.Builder b = SamplingParams.builder()

@@ -30,7 +30,7 @@ final class Generate {
                 .seed(a.options.containsKey("seed") ? (long) a.getInt("seed", 0) : null)
                 .build();
         try (ModelHost host = ModelHost.open(new EngineOptions(model, Main.device(a), 1, 0), Long.MAX_VALUE);
-             Scheduler scheduler = new Scheduler(host, new SchedulerOptions(1, 256, 256, 1, 1, null), SchedulerObserver.NONE)) {
+             Scheduler scheduler = new Scheduler(host, new SchedulerOptions(1, 256, 256, 1, 1, null, Integer.MAX_VALUE, Integer.MAX_VALUE, 1), SchedulerObserver.NONE)) {
             scheduler.start();
             int[] prompt = host.tokenizer().encode(a.positional.get(0));
             AttentionPolicy attention = AttentionPolicy.parse(a.get("attention", "full"), host.engine().config());

@@ -3,10 +3,15 @@ package io.tessera.cluster;
 import io.tessera.security.Caller;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 
-/** Admission (rate limits) before a request, accounting (tokens, usage) after it; the admin key is not counted. */
+/**
+ * Admission (rate limits) before a request, accounting (tokens, usage) as it runs; the admin key is not counted.
+ * Tokens are charged as the engine consumes them, so a request that ends early pays for what it used.
+ */
 @ApplicationScoped
 public class Accounting {
     @Inject
@@ -14,7 +19,21 @@ public class Accounting {
     @Inject
     UsageCounters usage;
 
-    // requests finish on the engine thread, which must never wait on Redis
+    /** Whose use: the tenant's id and the model name the client asked for. */
+    private record Account(long tenantId, String model) {
+    }
+
+    private record Amount(long requests, long promptTokens, long completionTokens) {
+        Amount plus(Amount o) {
+            return new Amount(requests + o.requests, promptTokens + o.promptTokens, completionTokens + o.completionTokens);
+        }
+    }
+
+    /** Charges not written yet, summed per account: a busy engine step costs one write per account, not per request. */
+    private final ConcurrentHashMap<Account, Amount> pending = new ConcurrentHashMap<>();
+    private final AtomicBoolean flushQueued = new AtomicBoolean();
+
+    // charges come from the scheduler's delivery thread, which must never wait on Redis
     private final ExecutorService background = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "tessera-accounting");
         t.setDaemon(true);
@@ -28,13 +47,31 @@ public class Accounting {
         }
     }
 
-    public void finished(Caller caller, String model, int promptTokens, int completionTokens) {
+    /**
+     * Charges what a request consumed since its last charge; returns at once, the counters are written in the
+     * background.
+     *
+     * @param requests 1 with a request's first charge, then 0
+     */
+    public void charge(Caller caller, String model, int requests, int promptTokens, int completionTokens) {
         if (caller.isAdmin()) {
             return;
         }
-        background.execute(() -> {
-            limiter.spent(caller.tenantId(), promptTokens + completionTokens);
-            usage.record(caller.tenantId(), model, promptTokens, completionTokens);
-        });
+        pending.merge(new Account(caller.tenantId(), model), new Amount(requests, promptTokens, completionTokens), Amount::plus);
+        if (flushQueued.compareAndSet(false, true)) {
+            background.execute(this::flush);
+        }
+    }
+
+    private void flush() {
+        // cleared first: a charge that comes while this runs queues the next flush
+        flushQueued.set(false);
+        for (Account a : pending.keySet()) {
+            Amount m = pending.remove(a);
+            if (m != null) {
+                limiter.spent(a.tenantId(), m.promptTokens() + m.completionTokens());
+                usage.record(a.tenantId(), a.model(), m.requests(), m.promptTokens(), m.completionTokens());
+            }
+        }
     }
 }

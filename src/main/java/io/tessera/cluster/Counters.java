@@ -5,8 +5,11 @@ import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -25,35 +28,70 @@ public class Counters {
         }
     }
 
+    /** The increment and its expiry in one step: no failure between two calls can leave a key that never expires. */
+    private static final String INCREMENT = """
+            local v = redis.call('INCRBY', KEYS[1], ARGV[1])
+            if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+            return v""";
+    /** All fields of one update or none. */
+    private static final String INCREMENT_FIELDS = """
+            for i = 1, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
+            return 0""";
+    /** Local counters are swept of expired keys at most this often. */
+    private static final long SWEEP_MILLIS = 1000;
+
     @Inject
     ClusterRedis redis;
     @Inject
     Instance<ReactiveRedisDataSource> datasource;
+    /** What local counters expire by; tests set it. */
+    Clock clock = Clock.systemUTC();
 
-    private final Map<String, AtomicLong> local = new ConcurrentHashMap<>();
+    /** A local counter and when it expires (epoch millis). */
+    private record LocalCount(AtomicLong value, long expiresAt) {
+        boolean expired(long now) {
+            return now >= expiresAt;
+        }
+    }
+
+    private final Map<String, LocalCount> local = new ConcurrentHashMap<>();
     private final Map<String, Map<String, AtomicLong>> localHashes = new ConcurrentHashMap<>();
+    private volatile long nextSweep;
     private volatile long lastWarning;
 
     /** Adds {@code by} to the counter {@code key}, which expires {@code ttl} after its first increment; the new value. */
     public long increment(String key, long by, Duration ttl) {
         if (!redis.configured()) {
-            return local.computeIfAbsent(key, k -> new AtomicLong()).addAndGet(by);
+            long now = clock.millis();
+            sweep(now);
+            return local.compute(key, (k, c) -> c == null || c.expired(now) ? new LocalCount(new AtomicLong(), now + ttl.toMillis()) : c)
+                    .value().addAndGet(by);
         }
         try {
-            long v = datasource.get().value(Long.class).incrby(key, by).await().atMost(redis.timeout());
-            if (v == by) {
-                datasource.get().key().expire(key, ttl).await().atMost(redis.timeout());
-            }
-            return v;
+            return datasource.get().execute("EVAL", INCREMENT, "1", key, Long.toString(by), Long.toString(ttl.toMillis()))
+                    .await().atMost(redis.timeout()).toLong();
         } catch (RuntimeException e) {
             throw new RedisDownException(e);
         }
     }
 
+    /** Drops expired local counters, so that per-window keys do not pile up. */
+    private void sweep(long now) {
+        if (now >= nextSweep) {
+            nextSweep = now + SWEEP_MILLIS;
+            local.values().removeIf(c -> c.expired(now));
+        }
+    }
+
+    /** Local counters held (expired ones go at the next sweep). */
+    int localKeys() {
+        return local.size();
+    }
+
     public long get(String key) {
         if (!redis.configured()) {
-            AtomicLong v = local.get(key);
-            return v == null ? 0 : v.get();
+            LocalCount c = local.get(key);
+            return c == null || c.expired(clock.millis()) ? 0 : c.value().get();
         }
         try {
             Long v = datasource.get().value(Long.class).get(key).await().atMost(redis.timeout());
@@ -63,18 +101,20 @@ public class Counters {
         }
     }
 
-    /** Adds to fields of a hash that never expires (usage totals). */
+    /** Adds to fields of a hash that never expires (usage totals), all in one step. */
     public void incrementFields(String key, Map<String, Long> by) {
         if (!redis.configured()) {
             Map<String, AtomicLong> h = localHashes.computeIfAbsent(key, k -> new ConcurrentHashMap<>());
             by.forEach((f, n) -> h.computeIfAbsent(f, x -> new AtomicLong()).addAndGet(n));
             return;
         }
+        List<String> args = new ArrayList<>(List.of(INCREMENT_FIELDS, "1", key));
+        by.forEach((f, n) -> {
+            args.add(f);
+            args.add(Long.toString(n));
+        });
         try {
-            var hash = datasource.get().hash(Long.class);
-            for (Map.Entry<String, Long> e : by.entrySet()) {
-                hash.hincrby(key, e.getKey(), e.getValue()).await().atMost(redis.timeout());
-            }
+            datasource.get().execute("EVAL", args.toArray(String[]::new)).await().atMost(redis.timeout());
         } catch (RuntimeException e) {
             throw new RedisDownException(e);
         }

@@ -17,9 +17,9 @@ public class UsageCounters {
     @Inject
     Counters counters;
 
-    public void record(long tenantId, String model, long promptTokens, long completionTokens) {
+    public void record(long tenantId, String model, long requests, long promptTokens, long completionTokens) {
         try {
-            counters.incrementFields(key(tenantId), Map.of(model + ":requests", 1L,
+            counters.incrementFields(key(tenantId), Map.of(model + ":requests", requests,
                     model + ":prompt_tokens", promptTokens, model + ":completion_tokens", completionTokens));
         } catch (Counters.RedisDownException e) {
             counters.warnDown("usage is not counted", e);

@@ -7,7 +7,6 @@ import io.tessera.scheduler.SchedulerOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.OptionalInt;
 
 /** The service's settings ({@code tessera.*}); turned into plain records before they reach the engine. */
@@ -30,6 +29,8 @@ public interface TesseraConfig {
     Adapters adapters();
 
     Metrics metrics();
+
+    Api api();
 
     interface Scheduler {
         /** Sequences running at once; also the engine's KV slots. */
@@ -57,7 +58,19 @@ public interface TesseraConfig {
         Duration retryAfter();
 
         /** Longest time from a request's arrival to its last token; past it the request ends with an error. */
-        Optional<Duration> requestTimeout();
+        @WithDefault("10m")
+        Duration requestTimeout();
+
+        /** The most tokens one request may generate (max_tokens above it is refused), LM-Infinite included. */
+        @WithDefault("4096")
+        int maxNewTokens();
+
+        /** The most prompt tokens one request may have (LM-Infinite has no context limit to bound them). */
+        @WithDefault("32768")
+        int maxPromptTokens();
+
+        /** Sequences one tenant may run at once; default half of max-running (at least 1). */
+        OptionalInt maxRunningPerTenant();
 
         /** KV entries per sequence; 0 = max_position_embeddings + 64. */
         @WithDefault("0")
@@ -77,6 +90,12 @@ public interface TesseraConfig {
         long budgetBytes();
     }
 
+    interface Api {
+        /** Bytes of one completions or chat request body; larger ones get 413 (uploads keep the HTTP server's limit). */
+        @WithDefault("8388608")
+        long maxRequestBytes();
+    }
+
     interface Metrics {
         /** Distinct adapter labels on metrics; further adapters are labelled "other". */
         @WithDefault("32")
@@ -92,6 +111,7 @@ public interface TesseraConfig {
     default SchedulerOptions schedulerOptions() {
         Scheduler s = scheduler();
         return new SchedulerOptions(s.maxRunning(), s.maxTokensPerStep(), s.prefillChunk(), s.maxQueued(), s.joinInterval(),
-                s.requestTimeout().orElse(null));
+                s.requestTimeout(), s.maxNewTokens(), s.maxPromptTokens(),
+                s.maxRunningPerTenant().orElse(SchedulerOptions.halfTheSlots(s.maxRunning())));
     }
 }

@@ -18,8 +18,9 @@ public sealed interface AttentionPolicy {
             }
         }
 
-        public int cacheEntries() {
-            return nGlobal + nLocal;
+        /** In {@code long}: two ints from a request may sum past {@link Integer#MAX_VALUE}. */
+        public long cacheEntries() {
+            return (long) nGlobal + nLocal;
         }
     }
 

@@ -27,19 +27,31 @@ final class FairQueue<T> {
 
     /** The next tenant's oldest item, or null when nothing waits. */
     synchronized T poll() {
-        String tenant = turns.poll();
-        if (tenant == null) {
-            return null;
+        return poll(tenant -> true);
+    }
+
+    /**
+     * The oldest item of the next tenant that {@code eligible} accepts, or null when none waits. Tenants passed
+     * over keep their place in the turns.
+     */
+    synchronized T poll(Predicate<String> eligible) {
+        for (Iterator<String> it = turns.iterator(); it.hasNext(); ) {
+            String tenant = it.next();
+            if (!eligible.test(tenant)) {
+                continue;
+            }
+            it.remove();
+            ArrayDeque<T> q = byTenant.get(tenant);
+            T item = q.poll();
+            if (q.isEmpty()) {
+                byTenant.remove(tenant);
+            } else {
+                turns.add(tenant);
+            }
+            size--;
+            return item;
         }
-        ArrayDeque<T> q = byTenant.get(tenant);
-        T item = q.poll();
-        if (q.isEmpty()) {
-            byTenant.remove(tenant);
-        } else {
-            turns.add(tenant);
-        }
-        size--;
-        return item;
+        return null;
     }
 
     /** Drops the items that match (cancelled while waiting); returns how many. */

@@ -14,6 +14,15 @@ public interface GenerationListener {
 
     void onError(Throwable error);
 
+    /**
+     * Tokens the request consumed since the last call, as the engine consumes them: prompt tokens once prefilled
+     * (those from the prefix cache with the first chunk), each generated token in the step that produced it. Comes
+     * before the token events of the same step and before the end, so a request that is cancelled, fails or times
+     * out has been told of everything it used.
+     */
+    default void onUsage(int promptTokens, int generatedTokens) {
+    }
+
     /** A listener whose end completes {@link #done} (for callers that wait); subclasses take the tokens. */
     abstract class Completion implements GenerationListener {
         public final CompletableFuture<Finished> done = new CompletableFuture<>();

@@ -12,4 +12,9 @@ public class InvalidRequestException extends RuntimeException {
     public String param() {
         return param;
     }
+
+    /** A client's value for a message: quoted, and cut short, since a body may hold megabytes of it. */
+    public static String quote(String value) {
+        return value.length() <= 64 ? "\"" + value + "\"" : "\"" + value.substring(0, 64) + "...\"";
+    }
 }

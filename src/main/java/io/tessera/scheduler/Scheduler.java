@@ -9,7 +9,9 @@ import io.tessera.engine.adapter.ResidentAdapter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -29,7 +31,10 @@ public final class Scheduler implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Scheduler.class.getName());
     private static final long IDLE_PARK = TimeUnit.MILLISECONDS.toNanos(50);
     private static final long LOADING_PARK = TimeUnit.MILLISECONDS.toNanos(1);
-    /** Engine steps failing one after another: the engine is taken for broken (liveness down, the pod restarts). */
+    /**
+     * Engine steps failing one after another, not for a bad request but for the engine (every input failed even
+     * alone, and so did a plain probe step): the engine is taken for broken (liveness down, the pod restarts).
+     */
     static final int BROKEN_AFTER_FAILED_STEPS = 3;
 
     private final ModelHost host;
@@ -50,6 +55,8 @@ public final class Scheduler implements AutoCloseable {
     private final List<Job> running = new ArrayList<>();
     /** Opened when their adapter arrived (possibly during a step); they join the batch at the next step. */
     private final List<Job> joined = new ArrayList<>();
+    /** Admitted sequences (running, joining or loading their adapter) per tenant. */
+    private final Map<String, Integer> perTenant = new HashMap<>();
     /** Listener calls of this iteration, handed to the delivery thread together. */
     private List<Runnable> outbox = new ArrayList<>();
     private int loading;
@@ -57,6 +64,8 @@ public final class Scheduler implements AutoCloseable {
     /** The step at which new sequences last joined. */
     private long joinedAt;
     private int failedSteps;
+    /** The token of the probe step; tests point it past the vocabulary to play an engine that fails every step. */
+    int probeToken;
 
     private volatile boolean accepting = true;
     private volatile boolean closed;
@@ -85,6 +94,11 @@ public final class Scheduler implements AutoCloseable {
 
     public ModelHost host() {
         return host;
+    }
+
+    /** The most tokens one request may generate. */
+    public int maxNewTokens() {
+        return options.maxNewTokens();
     }
 
     /**
@@ -142,6 +156,14 @@ public final class Scheduler implements AutoCloseable {
     private void checkFits(GenerationRequest r) {
         if (r.prompt().length == 0) {
             throw new InvalidRequestException("prompt", "the prompt must have at least one token");
+        }
+        if (r.prompt().length > options.maxPromptTokens()) {
+            throw new InvalidRequestException("prompt", "the prompt has " + r.prompt().length + " tokens, more than this "
+                    + "server's tessera.scheduler.max-prompt-tokens of " + options.maxPromptTokens());
+        }
+        if (r.params().maxTokens() > options.maxNewTokens()) {
+            throw new InvalidRequestException("max_tokens", "max_tokens " + r.params().maxTokens()
+                    + " exceeds this server's tessera.scheduler.max-new-tokens of " + options.maxNewTokens());
         }
         if (r.attention() instanceof AttentionPolicy.LmInfinite li) {
             if (li.cacheEntries() > engine.cacheCapacity()) {
@@ -254,9 +276,7 @@ public final class Scheduler implements AutoCloseable {
                     step();
                 }
             } catch (RuntimeException | Error e) {
-                failedSteps++;
-                engineBroken = failedSteps >= BROKEN_AFTER_FAILED_STEPS;
-                LOG.log(System.Logger.Level.ERROR, "engine step failed (" + failedSteps + " in a row); failing the running requests", e);
+                engineFailed("the engine loop failed; failing the running requests", e);
                 running.forEach(j -> j.fail(e));
                 running.clear();
             }
@@ -328,7 +348,8 @@ public final class Scheduler implements AutoCloseable {
         }
         joinedAt = turn;
         while (running.size() + joined.size() + loading < options.maxRunning()) {
-            Job job = waiting.poll();
+            // a tenant at its share waits, whoever else waits behind it: the other slots stay open to other tenants
+            Job job = waiting.poll(t -> perTenant.getOrDefault(t, 0) < options.maxRunningPerTenant());
             if (job == null) {
                 return;
             }
@@ -337,6 +358,8 @@ public final class Scheduler implements AutoCloseable {
                 job.end(Outcome.CANCELLED);
                 continue;
             }
+            job.admitted = true;
+            perTenant.merge(job.request.tenant(), 1, Integer::sum);
             AdapterRef adapter = job.request.adapter();
             if (adapter == null) {
                 if (opened(job, null)) {
@@ -387,18 +410,101 @@ public final class Scheduler implements AutoCloseable {
                 tokens += plan[i];
             }
         }
-        List<float[]> logits = engine.step(inputs);
-        failedSteps = 0;
-        engineBroken = false;
-        lastBatch = inputs.size();
-        observer.stepped(inputs.size(), tokens);
-        boolean ended = false;
+        float[][] logits = new float[inputs.size()][];
+        RuntimeException[] errors = new RuntimeException[inputs.size()];
+        stepIsolating(inputs, 0, inputs.size(), logits, errors);
+        int ok = 0;
+        RuntimeException error = null;
+        for (RuntimeException e : errors) {
+            if (e == null) {
+                ok++;
+            } else {
+                error = e;
+            }
+        }
+        lastBatch = ok;
+        if (ok > 0) {
+            observer.stepped(ok, tokens);
+        }
         for (int k = 0; k < stepped.size(); k++) {
-            ended |= stepped.get(k).advance(logits.get(k));
+            if (errors[k] == null) {
+                advance(stepped.get(k), logits[k]);
+            } else {
+                stepped.get(k).fail(errors[k]);
+            }
         }
-        if (ended) {
-            running.removeIf(j -> j.seq.released());
+        if (error == null || ok > 0 || engineWorks()) {
+            failedSteps = 0;
+            engineBroken = false;
+            if (error != null) {
+                LOG.log(System.Logger.Level.WARNING, (stepped.size() - ok) + " of " + stepped.size()
+                        + " sequences failed their step alone; failing their requests, the others go on", error);
+            }
+        } else {
+            engineFailed("an engine step failed for every input, and so did a probe step", error);
         }
+        running.removeIf(j -> j.seq.released());
+    }
+
+    /** Sampling and the prefix cache can fail for one request too: it fails alone. */
+    private static void advance(Job job, float[] logits) {
+        try {
+            job.advance(logits);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "a sequence failed after its step; failing its request", e);
+            job.fail(e);
+        }
+    }
+
+    /**
+     * Runs inputs[from, to) as one engine step; when it throws, each half on its own, down to single inputs, so
+     * that only the inputs that fail alone lose their step ({@code errors}) and the others get their logits. A
+     * re-run is safe: the engine advances a sequence only after its step succeeded, and running the same tokens
+     * again writes the same keys and values to the same positions. (What one row can get wrong, a token id past
+     * the vocabulary or a plan the engine refuses, fails before any key is written; an LM-Infinite prefill chunk
+     * caught by a failure half-way through the layers could read ring entries its first run overwrote.)
+     */
+    private void stepIsolating(List<StepInput> inputs, int from, int to, float[][] logits, RuntimeException[] errors) {
+        try {
+            List<float[]> out = engine.step(inputs.subList(from, to));
+            for (int k = from; k < to; k++) {
+                logits[k] = out.get(k - from);
+            }
+        } catch (RuntimeException e) {
+            if (to - from == 1) {
+                errors[from] = e;
+                return;
+            }
+            int mid = (from + to) >>> 1;
+            stepIsolating(inputs, from, mid, logits, errors);
+            stepIsolating(inputs, mid, to, logits, errors);
+        }
+    }
+
+    /**
+     * Whether the engine still runs a plain step: one token of the base model under full attention, in a slot of
+     * its own released at once. Asked when every input of a step failed even alone, to tell bad requests (which
+     * must not move liveness) from a broken engine. A failed input has freed its slot, so one is free.
+     */
+    private boolean engineWorks() {
+        Sequence probe = null;
+        try {
+            probe = engine.open(AttentionPolicy.FULL, null);
+            engine.step(List.of(StepInput.next(probe, probeToken)));
+            return true;
+        } catch (RuntimeException e) {
+            return false;   // the step's own error is logged
+        } finally {
+            if (probe != null) {
+                engine.release(probe);
+            }
+        }
+    }
+
+    private void engineFailed(String what, Throwable e) {
+        failedSteps++;
+        engineBroken = failedSteps >= BROKEN_AFTER_FAILED_STEPS;
+        LOG.log(System.Logger.Level.ERROR, what + " (" + failedSteps + " in a row)", e);
     }
 
     private void publish() {
@@ -424,6 +530,11 @@ public final class Scheduler implements AutoCloseable {
         int next;
         long lastToken;
         boolean over;
+        /** Counted in {@link #perTenant} until it ends. */
+        boolean admitted;
+        /** Tokens already reported to the listener's {@code onUsage}. */
+        int billedPrompt;
+        int billedGenerated;
 
         Job(GenerationRequest request, GenerationListener listener, Generation generation) {
             this.request = request;
@@ -462,10 +573,11 @@ public final class Scheduler implements AutoCloseable {
             return StepInput.next(seq, next);
         }
 
-        /** Takes the logits of this job's last fed position; true when the job has ended. */
-        boolean advance(float[] logits) {
+        /** Takes the logits of this job's last fed position; at an end, releases its sequence. */
+        void advance(float[] logits) {
             if (fed < request.prompt().length) {
-                return false;   // mid-prompt: these logits predict a token the prompt already has
+                bill();
+                return;   // mid-prompt: these logits predict a token the prompt already has
             }
             if (generation.generated() == 0) {
                 engine.rememberPrefix(seq, request.tenant(), request.prompt());
@@ -479,15 +591,26 @@ public final class Scheduler implements AutoCloseable {
             }
             lastToken = now;
             next = t.id();
+            bill();
             notify(() -> listener.onToken(t));
             if (t.finish() == null) {
-                return false;
+                return;
             }
             engine.release(seq);
             end(Outcome.of(t.finish()));
             notify(() -> listener.onFinish(new GenerationListener.Finished(t.finish(), generation.matchedStop(),
                     request.prompt().length, generation.generated(), cached)));
-            return true;
+        }
+
+        /** Tells the listener what the last step consumed: the prompt tokens fed, the token generated. */
+        private void bill() {
+            int prompt = Math.min(fed, request.prompt().length) - billedPrompt;
+            int generated = generation.generated() - billedGenerated;
+            if (prompt > 0 || generated > 0) {
+                billedPrompt += prompt;
+                billedGenerated += generated;
+                notify(() -> listener.onUsage(prompt, generated));
+            }
         }
 
         void fail(Throwable error) {
@@ -502,6 +625,9 @@ public final class Scheduler implements AutoCloseable {
         void end(Outcome outcome) {
             if (!over) {
                 over = true;
+                if (admitted) {
+                    perTenant.computeIfPresent(request.tenant(), (t, n) -> n == 1 ? null : n - 1);
+                }
                 observer.ended(request, outcome, System.nanoTime() - submitted, request.prompt().length, cached,
                         generation.generated());
             }

@@ -131,4 +131,124 @@ class ErrorsApiTest extends ServiceTest {
         error(given().get("/v1/engines"), 404);
         error(given().get("/v1/completions"), 405);
     }
+
+    private static final String CHAT = "{\"model\":\"demo-llama\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]";
+
+    @Test
+    void trailingGarbageAfterTheBodyIs400() throws IOException {
+        JsonNode e = error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"max_tokens\":1} xyz"), 400);
+        assertThat(e.get("code").asText()).isEqualTo("invalid_json");
+        error(post("/v1/chat/completions", CHAT + "}{}"), 400);
+    }
+
+    @Test
+    void anUnknownChatRoleIs400NamingIt() throws IOException {
+        JsonNode e = error(post("/v1/chat/completions", "{\"model\":\"demo-llama\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"},"
+                + "{\"role\":\"wizard\",\"content\":\"y\"}]}"), 400);
+        assertThat(e.get("param").asText()).isEqualTo("messages[1].role");
+        assertThat(e.get("message").asText()).contains("\"wizard\"").contains("user");
+    }
+
+    @Test
+    void fractionalNumbersWhereIntegersBelongAre400() throws IOException {
+        for (String prompt : new String[] {"[1.5]", "[5, 1.5]", "[5, 7.0]", "[5, 1e3]"}) {
+            JsonNode e = error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":" + prompt + ",\"max_tokens\":1}"), 400);
+            assertThat(e.get("param").asText()).as(prompt).isEqualTo("prompt");
+        }
+        assertThat(error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"max_tokens\":2.5}"), 400)
+                .get("param").asText()).isEqualTo("max_tokens");
+        assertThat(error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"max_tokens\":1,"
+                + "\"attention\":{\"type\":\"lm-infinite\",\"n_local\":64.5}}"), 400).get("param").asText()).isEqualTo("attention.n_local");
+        assertThat(error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"seed\":1e30}"), 400)
+                .get("param").asText()).isEqualTo("seed");
+    }
+
+    @Test
+    void numbersNearTheirTypesLimitsAre400NamingTheField() throws IOException {
+        String[][] cases = {
+            {"max_tokens", "2147483648"}, {"max_tokens", "-2147483648"}, {"n", "2147483648"}, {"logprobs", "-1"},
+            {"logprobs", "99999999999"}, {"seed", "9223372036854775808"}, {"temperature", "\"NaN\""},
+            {"temperature", "1e309"}, {"top_p", "-0.0"}, {"presence_penalty", "\"Infinity\""}};
+        for (String[] c : cases) {
+            JsonNode e = error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"" + c[0] + "\":" + c[1] + "}"), 400);
+            assertThat(e.get("param").asText()).as(c[0] + " " + c[1]).isEqualTo(c[0]);
+        }
+        JsonNode top = error(post("/v1/chat/completions", CHAT + ",\"logprobs\":true,\"top_logprobs\":21}"), 400);
+        assertThat(top.get("param").asText()).isEqualTo("top_logprobs");
+        JsonNode id = error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":[5, 2147483648]}"), 400);
+        assertThat(id.get("param").asText()).isEqualTo("prompt");
+        given().get("/q/health/live").then().statusCode(200);
+    }
+
+    @Test
+    void lmInfiniteNumbersAreBoundedAndTheOverflowIs400WhileLivenessStaysUp() throws IOException {
+        String overflow = "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"max_tokens\":4,"
+                + "\"attention\":{\"type\":\"lm-infinite\",\"n_global\":2147483647,\"n_local\":1}}";
+        for (int i = 0; i < 4; i++) {
+            JsonNode e = error(post("/v1/completions", overflow), 400);
+            assertThat(e.get("param").asText()).startsWith("attention");
+        }
+        given().get("/q/health/live").then().statusCode(200);
+        JsonNode sum = error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"max_tokens\":4,"
+                + "\"attention\":{\"type\":\"lm-infinite\",\"n_global\":200,\"n_local\":200}}"), 400);
+        assertThat(sum.get("param").asText()).isEqualTo("attention");
+        assertThat(sum.get("message").asText()).contains("n_global + n_local = 400").contains("KV room");
+        JsonNode distance = error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"max_tokens\":4,"
+                + "\"attention\":{\"type\":\"lm-infinite\",\"n_local\":64,\"max_distance\":1000000}}"), 400);
+        assertThat(distance.get("param").asText()).isEqualTo("attention.max_distance");
+        assertThat(error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"max_tokens\":4,"
+                + "\"attention\":{\"type\":\"lm-infinite\",\"n_global\":-1}}"), 400).get("param").asText()).isEqualTo("attention.n_global");
+        assertThat(error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"max_tokens\":4,"
+                + "\"attention\":{\"type\":\"lm-infinite\",\"n_local\":0}}"), 400).get("param").asText()).isEqualTo("attention.n_local");
+        assertThat(error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"max_tokens\":4,"
+                + "\"attention\":{\"type\":\"lm-infinite\",\"n_global\":99999999999}}"), 400).get("param").asText()).isEqualTo("attention.n_global");
+        // in bounds it runs
+        post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"max_tokens\":4,"
+                + "\"attention\":{\"type\":\"lm-infinite\",\"n_global\":8,\"n_local\":64,\"max_distance\":256}}").then().statusCode(200);
+    }
+
+    @Test
+    void maxTokensAboveMaxNewTokensAndLongPromptsAre400NamingTheLimit() throws IOException {
+        String lm = ",\"attention\":{\"type\":\"lm-infinite\",\"n_local\":64}";
+        JsonNode e = error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"max_tokens\":4097" + lm + "}"), 400);
+        assertThat(e.get("param").asText()).isEqualTo("max_tokens");
+        assertThat(e.get("message").asText()).contains("4097").contains("tessera.scheduler.max-new-tokens").contains("4096");
+        JsonNode c = error(post("/v1/chat/completions", CHAT + ",\"max_completion_tokens\":2147483647" + lm + "}"), 400);
+        assertThat(c.get("param").asText()).isEqualTo("max_completion_tokens");
+        assertThat(c.get("message").asText()).contains("tessera.scheduler.max-new-tokens");
+        // LM-Infinite has no context limit: the prompt has its own
+        String prompt = "[" + "300,".repeat(32768) + "300]";
+        JsonNode p = error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":" + prompt + ",\"max_tokens\":1" + lm + "}"), 400);
+        assertThat(p.get("param").asText()).isEqualTo("prompt");
+        assertThat(p.get("message").asText()).contains("32769").contains("tessera.scheduler.max-prompt-tokens");
+    }
+
+    @Test
+    void stopStringsAreBounded() throws IOException {
+        String many = "[" + "\"a\",".repeat(16) + "\"b\"]";
+        assertThat(error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"stop\":" + many + "}"), 400)
+                .get("param").asText()).isEqualTo("stop");
+        assertThat(error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"stop\":\"" + "z".repeat(129) + "\"}"), 400)
+                .get("param").asText()).isEqualTo("stop");
+    }
+
+    @Test
+    void anInferenceBodyOverItsLimitIs413NamingItWhileAdminBodiesKeepTheirs() throws IOException {
+        String big = "{\"model\":\"demo-llama\",\"prompt\":\"" + "x".repeat(8 * 1024 * 1024) + "\"}";
+        for (String path : RequestSizeLimit.PATHS) {
+            JsonNode e = error(post(path, big), 413);
+            assertThat(e.get("code").asText()).isEqualTo("request_too_large");
+            assertThat(e.get("message").asText()).contains("8388608").contains("tessera.api.max-request-bytes");
+        }
+        // sent in chunks, without a declared length: counted as it arrives
+        byte[] bytes = big.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Response chunked = given().contentType("application/json").body(new java.io.ByteArrayInputStream(bytes))
+                .post("/v1/completions");
+        assertThat(error(chunked, 413).get("code").asText()).isEqualTo("request_too_large");
+        // an admin body of the same size is read (and refused for what it says, not for its size)
+        Response admin = given().auth().oauth2("test-admin-key").contentType("application/json")
+                .body("{\"name\":\"" + "x".repeat(8 * 1024 * 1024) + "\"}").post("/v1/admin/tenants");
+        assertThat(admin.statusCode()).isNotEqualTo(413).isLessThan(500);
+        post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"max_tokens\":1}").then().statusCode(200);
+    }
 }

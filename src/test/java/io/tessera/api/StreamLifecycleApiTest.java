@@ -25,10 +25,14 @@ class StreamLifecycleApiTest extends ServiceTest {
 
     /** A streaming request on a raw connection, so the test can drop it mid-stream. */
     private Socket openStream(String body) throws IOException {
+        return openStream(demoKey, body);
+    }
+
+    private Socket openStream(String key, String body) throws IOException {
         Socket s = new Socket(root.getHost(), root.getPort());
         byte[] json = body.getBytes(StandardCharsets.UTF_8);
         OutputStream out = s.getOutputStream();
-        out.write(("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + demoKey
+        out.write(("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + key
                 + "\r\nContent-Type: application/json\r\nContent-Length: "
                 + json.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         out.write(json);
@@ -69,6 +73,43 @@ class StreamLifecycleApiTest extends ServiceTest {
         assertThat(given().get("/q/metrics").asString())
                 .contains("tessera_running_sequences{model=\"demo-llama\"} 0.0")
                 .containsPattern("tessera_requests_total\\{adapter=\"none\",model=\"demo-llama\",outcome=\"cancelled\"} [1-9]");
+    }
+
+    @Test
+    void aCancelledStreamIsBilledItsPromptAndTheTokensItProduced() throws Exception {
+        String key = io.tessera.api.admin.AdminApi.newTenant("billed")[1];
+        String prompt = "[" + "300,".repeat(39) + "300]";   // 40 prompt tokens, two prefill chunks
+        int received = 0;
+        try (Socket s = openStream(key, "{\"model\":\"demo-llama\",\"prompt\":" + prompt
+                + ",\"max_tokens\":200,\"temperature\":0,\"ignore_eos\":true,\"stream\":true}")) {
+            BufferedReader in = untilFirstEvent(s);
+            received = 1;
+            for (String line = in.readLine(); line != null && received < 5; line = in.readLine()) {
+                received += line.startsWith("data: ") ? 1 : 0;   // between events: blank lines and chunk sizes
+            }
+            assertThat(received).isEqualTo(5);
+        }
+        awaitRunning(0);
+        // charged in the background as the tokens were consumed: wait until the count settles
+        long last = -1;
+        for (int i = 0; i < 200; i++) {
+            long now = used(key, "completion_tokens");
+            if (now > 0 && now == last) {
+                break;
+            }
+            last = now;
+            Thread.sleep(25);
+        }
+        assertThat(used(key, "requests")).isEqualTo(1);
+        assertThat(used(key, "prompt_tokens")).isEqualTo(40);
+        assertThat(used(key, "completion_tokens")).isBetween((long) received, 199L);
+    }
+
+    /** One number of the tenant's usage of the base model; 0 before any. */
+    private static long used(String key, String field) {
+        Number n = given().auth().oauth2(key).get("/v1/admin/usage").then().statusCode(200)
+                .extract().path("data.'demo-llama'." + field);
+        return n == null ? 0 : n.longValue();
     }
 
     @Test

@@ -15,6 +15,10 @@ class RateLimiterTest {
     RateLimiter limiter;
     @Inject
     UsageCounters usage;
+    @Inject
+    ClusterRedis redis;
+    @Inject
+    jakarta.enterprise.inject.Instance<io.quarkus.redis.datasource.RedisDataSource> datasource;
 
     private static long tenant() {
         return ThreadLocalRandom.current().nextLong(1_000_000, Long.MAX_VALUE);
@@ -48,11 +52,24 @@ class RateLimiterTest {
     @Test
     void usagePerTenantAndModel() {
         long t = tenant();
-        usage.record(t, "research-lora", 7, 32);
-        usage.record(t, "research-lora", 3, 8);
-        usage.record(t, "demo-llama", 1, 2);
+        usage.record(t, "research-lora", 1, 7, 32);
+        usage.record(t, "research-lora", 1, 3, 8);
+        usage.record(t, "demo-llama", 1, 1, 2);
         assertThat(usage.of(t)).containsEntry("research-lora", new UsageCounters.Usage(2, 10, 40))
                 .containsEntry("demo-llama", new UsageCounters.Usage(1, 1, 2));
         assertThat(usage.of(tenant())).isEmpty();
+    }
+
+    @Test
+    void aWindowKeyHasItsExpiryFromItsFirstIncrement() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(redis.configured(), "needs the test Redis");
+        long t = tenant();
+        limiter.admit(t, new RateLimiter.Limits(5, 0));
+        limiter.spent(t, 10);
+        var keys = datasource.get().key().keys("tessera:rl:" + t + ":*");
+        assertThat(keys).hasSize(2);
+        for (String k : keys) {
+            assertThat(datasource.get().key().pttl(k)).as(k).isBetween(1L, 120_000L);
+        }
     }
 }

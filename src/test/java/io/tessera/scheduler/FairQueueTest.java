@@ -38,4 +38,19 @@ class FairQueueTest {
         assertThat(q.poll()).isEqualTo("c1");
         assertThat(q.poll()).isNull();
     }
+
+    @Test
+    void aTenantPassedOverKeepsItsTurnAndItsItems() {
+        FairQueue<String> q = new FairQueue<>();
+        q.add("a", "a1");
+        q.add("a", "a2");
+        q.add("b", "b1");
+        q.add("b", "b2");
+        assertThat(q.poll(t -> !t.equals("a"))).isEqualTo("b1");
+        assertThat(q.poll(t -> !t.equals("a"))).isEqualTo("b2");
+        assertThat(q.poll(t -> !t.equals("a"))).isNull();
+        assertThat(q.size()).isEqualTo(2);
+        assertThat(q.poll()).isEqualTo("a1");
+        assertThat(q.poll()).isEqualTo("a2");
+    }
 }

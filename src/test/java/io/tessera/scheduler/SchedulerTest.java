@@ -26,11 +26,15 @@ import org.junit.jupiter.api.Test;
 class SchedulerTest {
     static final Path MODEL = Path.of("testdata/fixtures/models/llama-tiny");
     static final Path LORA = Path.of("testdata/fixtures/adapters/llama-tiny/lora-qv");
+    static final int MAX_NEW_TOKENS = 1_000_000;
+    static final int MAX_PROMPT_TOKENS = 1000;
 
     private ModelHost host;
     private Scheduler scheduler;
     /** The scheduler's request timeout for the next start; none by default. */
     private Duration timeout;
+    /** The share of one tenant for the next start; 0: every slot (these tests mostly run one tenant). */
+    private int perTenant;
     /** Engine step at which each request's tokens arrived, from the observer (called on the engine thread). */
     private final Map<GenerationRequest, List<Long>> tokenSteps = new ConcurrentHashMap<>();
     private volatile long steps;
@@ -62,7 +66,8 @@ class SchedulerTest {
 
     private void start(int maxRunning, int maxQueued, ExecutorService loader) {
         host = ModelHost.open(new EngineOptions(MODEL, EngineOptions.Device.CPU, maxRunning, 0), 1L << 30, loader);
-        scheduler = new Scheduler(host, new SchedulerOptions(maxRunning, 256, 32, maxQueued, 1, timeout), observer);
+        scheduler = new Scheduler(host, new SchedulerOptions(maxRunning, 256, 32, maxQueued, 1, timeout, MAX_NEW_TOKENS, MAX_PROMPT_TOKENS,
+                perTenant == 0 ? maxRunning : perTenant), observer);
         scheduler.start();
     }
 
@@ -79,6 +84,14 @@ class SchedulerTest {
         final StringBuilder text = new StringBuilder();
         final List<Integer> ids = Collections.synchronizedList(new ArrayList<>());
         final CountDownLatch firstToken = new CountDownLatch(1);
+        /** What onUsage reported, summed: prompt tokens, generated tokens. */
+        final java.util.concurrent.atomic.AtomicIntegerArray used = new java.util.concurrent.atomic.AtomicIntegerArray(2);
+
+        @Override
+        public void onUsage(int promptTokens, int generatedTokens) {
+            used.addAndGet(0, promptTokens);
+            used.addAndGet(1, generatedTokens);
+        }
 
         @Override
         public void onToken(Generation.Token token) {
@@ -97,8 +110,12 @@ class SchedulerTest {
     }
 
     private GenerationRequest request(int[] prompt, int maxTokens, AttentionPolicy attention, AdapterRef adapter) {
+        return request("t", prompt, maxTokens, attention, adapter);
+    }
+
+    private GenerationRequest request(String tenant, int[] prompt, int maxTokens, AttentionPolicy attention, AdapterRef adapter) {
         SamplingParams params = SamplingParams.builder().temperature(0f).maxTokens(maxTokens).ignoreEos(true).build();
-        return new GenerationRequest("t", "llama-tiny", adapter, prompt, params, attention);
+        return new GenerationRequest(tenant, "llama-tiny", adapter, prompt, params, attention);
     }
 
     private Scheduler.Handle submit(GenerationRequest r, Collected c) {
@@ -270,6 +287,9 @@ class SchedulerTest {
         long ms = (System.nanoTime() - t0) / 1_000_000;
         assertThat(ms).isBetween(300L, 10_000L);
         assertThat(endless.ids).isNotEmpty();
+        // billed for what it used: its prompt and every token it produced before the deadline
+        assertThat(endless.used.get(0)).isEqualTo(host.tokenizer().encode("Returns the number").length);
+        assertThat(endless.used.get(1)).isEqualTo(endless.ids.size());
         awaitIdle();
         assertThat(scheduler.kvBytesInUse()).isZero();
         // a request within its limit is untouched
@@ -278,29 +298,65 @@ class SchedulerTest {
         assertThat(quick.await().completionTokens()).isEqualTo(4);
     }
 
-    @Test
-    void aFailingStepFailsItsRequestsAndOnlyARunOfThemMarksTheEngineBroken() throws Exception {
-        start(4, 8);
-        int vocab = host.engine().config().vocabSize();
-        // a token id past the vocabulary reaches the engine (the API would refuse it): the step fails in torch
-        int[] poisoned = {5, vocab + 7};
-        Collected running = new Collected();
-        submit(request("Returns the number", 200, AttentionPolicy.FULL, null), running);
-        running.firstToken.await(10, TimeUnit.SECONDS);
-        Collected bad = new Collected();
-        submit(request(poisoned, 4, AttentionPolicy.FULL, null), bad);
-        assertThatThrownBy(bad::await).isInstanceOf(java.util.concurrent.ExecutionException.class);
-        assertThatThrownBy(running::await).as("its batch-mate fails with it").isInstanceOf(java.util.concurrent.ExecutionException.class);
-        awaitIdle();
-        assertThat(scheduler.healthy()).as("one failed step").isTrue();
+    /** A token id past the vocabulary reaches the engine (the API refuses it): only the step finds it, in torch. */
+    private int[] poisoned() {
+        return new int[] {5, host.engine().config().vocabSize() + 7};
+    }
 
-        for (int i = 1; i < Scheduler.BROKEN_AFTER_FAILED_STEPS; i++) {
+    @Test
+    void aRequestThatFailsInsideAStepFailsAloneAndItsNeighboursGetTheirSoloText() throws Exception {
+        start(4, 8);
+        String[] prompts = {"Returns the number", "This License applies"};
+        List<List<Integer>> solo = new ArrayList<>();
+        for (String p : prompts) {
+            Collected c = new Collected();
+            submit(request(p, 24, AttentionPolicy.FULL, null), c);
+            c.await();
+            solo.add(c.ids);
+        }
+        List<Collected> neighbours = new ArrayList<>();
+        for (String p : prompts) {
+            Collected c = new Collected();
+            submit(request(p, 24, AttentionPolicy.FULL, null), c);
+            neighbours.add(c);
+        }
+        for (Collected c : neighbours) {
+            assertThat(c.firstToken.await(30, TimeUnit.SECONDS)).isTrue();
+        }
+        // joins the running streams' batch: that step throws, is split, and only the poisoned row loses it
+        Collected bad = new Collected();
+        submit(request(poisoned(), 4, AttentionPolicy.FULL, null), bad);
+        assertThatThrownBy(bad::await).isInstanceOf(java.util.concurrent.ExecutionException.class);
+        for (int i = 0; i < prompts.length; i++) {
+            assertThat(neighbours.get(i).await().completionTokens()).isEqualTo(24);
+            assertThat(neighbours.get(i).ids).as("greedy text next to a failing row").isEqualTo(solo.get(i));
+        }
+        awaitIdle();
+        assertThat(scheduler.healthy()).isTrue();
+
+        // bad requests alone, more than the run that marks a broken engine: the probe step clears the engine
+        for (int i = 0; i <= Scheduler.BROKEN_AFTER_FAILED_STEPS; i++) {
             Collected again = new Collected();
-            submit(request(poisoned, 4, AttentionPolicy.FULL, null), again);
+            submit(request(poisoned(), 4, AttentionPolicy.FULL, null), again);
             assertThatThrownBy(again::await).isInstanceOf(java.util.concurrent.ExecutionException.class);
         }
         awaitIdle();
-        assertThat(scheduler.healthy()).as(Scheduler.BROKEN_AFTER_FAILED_STEPS + " failed steps in a row").isFalse();
+        assertThat(scheduler.healthy()).as("bad requests never move liveness").isTrue();
+        assertThat(scheduler.kvBytesInUse()).isZero();
+    }
+
+    @Test
+    void stepsFailingForEveryInputAndTheProbeMarkTheEngineBrokenUntilAStepSucceeds() throws Exception {
+        start(4, 8);
+        EngineFaults.breakProbe(scheduler);   // the probe fails as a broken engine's would
+        for (int i = 0; i < Scheduler.BROKEN_AFTER_FAILED_STEPS; i++) {
+            assertThat(scheduler.healthy()).isTrue();
+            Collected again = new Collected();
+            submit(request(poisoned(), 4, AttentionPolicy.FULL, null), again);
+            assertThatThrownBy(again::await).isInstanceOf(java.util.concurrent.ExecutionException.class);
+        }
+        awaitIdle();
+        assertThat(scheduler.healthy()).as(Scheduler.BROKEN_AFTER_FAILED_STEPS + " engine failures in a row").isFalse();
 
         // the loop still runs: a good request completes, and a good step clears the mark
         Collected good = new Collected();
@@ -309,5 +365,64 @@ class SchedulerTest {
         assertThat(scheduler.healthy()).isTrue();
         awaitIdle();
         assertThat(scheduler.kvBytesInUse()).isZero();
+    }
+
+    @Test
+    void oneTenantsLongStreamsLeaveRoomForAnotherTenant() throws Exception {
+        int slots = 8;
+        perTenant = SchedulerOptions.halfTheSlots(slots);   // the service's default
+        start(slots, 80);
+        List<Scheduler.Handle> a = new ArrayList<>();
+        List<Collected> streams = new ArrayList<>();
+        AttentionPolicy endless = new AttentionPolicy.LmInfinite(8, 64, 256);
+        for (int i = 0; i < 64; i++) {
+            Collected c = new Collected();
+            a.add(submit(request("a", host.tokenizer().encode("Returns the number"), 100_000, endless, null), c));
+            streams.add(c);
+        }
+        assertThat(streams.get(0).firstToken.await(30, TimeUnit.SECONDS)).isTrue();
+        awaitRunning(SchedulerOptions.halfTheSlots(slots));
+        long before = steps;
+        Collected b = new Collected();
+        GenerationRequest other = request("b", host.tokenizer().encode("This License applies"), 4, AttentionPolicy.FULL, null);
+        submit(other, b);
+        assertThat(b.await().completionTokens()).isEqualTo(4);
+        // admitted at the next iteration, its one-chunk prompt gives its first token in that step
+        assertThat(tokenSteps.get(other).get(0) - before).isBetween(0L, 3L);
+        assertThat(widest).as("tenant a never holds more than its share").isLessThanOrEqualTo(SchedulerOptions.halfTheSlots(slots) + 1);
+        a.forEach(Scheduler.Handle::cancel);
+        awaitIdle();
+    }
+
+    @Test
+    void maxTokensAboveMaxNewTokensAndPromptsAboveMaxPromptTokensAreRefusedUnderLmInfiniteToo() {
+        start(1, 4);
+        try (Scheduler.Place place = scheduler.reserve()) {
+            int[] prompt = IntStream.range(0, MAX_PROMPT_TOKENS + 1).map(i -> 4 + i % 1000).toArray();
+            assertThatThrownBy(() -> place.submit(request(prompt, 1, new AttentionPolicy.LmInfinite(8, 64, 256), null), new Collected()))
+                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.param()).isEqualTo("prompt"))
+                    .hasMessageContaining("tessera.scheduler.max-prompt-tokens").hasMessageContaining("" + MAX_PROMPT_TOKENS);
+            assertThatThrownBy(() -> place.submit(request("Returns the number", MAX_NEW_TOKENS + 1,
+                    new AttentionPolicy.LmInfinite(8, 64, 256), null), new Collected()))
+                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.param()).isEqualTo("max_tokens"))
+                    .hasMessageContaining("tessera.scheduler.max-new-tokens").hasMessageContaining("" + MAX_NEW_TOKENS);
+        }
+    }
+
+    @Test
+    void aCancelledStreamHasReportedItsPromptAndEveryTokenItProduced() throws Exception {
+        start(2, 4);
+        int[] prompt = IntStream.range(0, 100).map(i -> 4 + i).toArray();   // several prefill chunks
+        Collected c = new Collected();
+        Scheduler.Handle h = submit(request(prompt, 150, AttentionPolicy.FULL, null), c);
+        assertThat(c.firstToken.await(30, TimeUnit.SECONDS)).isTrue();
+        h.cancel();
+        awaitIdle();
+        // usage comes on the delivery thread before the tokens of its step
+        for (int i = 0; i < 500 && c.used.get(1) != c.ids.size(); i++) {
+            Thread.sleep(2);
+        }
+        assertThat(c.used.get(0)).isEqualTo(prompt.length);
+        assertThat(c.used.get(1)).isEqualTo(c.ids.size()).isBetween(1, 149);
     }
 }

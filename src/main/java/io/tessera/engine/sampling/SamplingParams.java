@@ -12,7 +12,8 @@ import java.util.Set;
  * @param topK              keep the k highest logits (ties with the k-th included); 0 = off
  * @param seed              makes sampling reproducible per request; null = random
  * @param maxTokens         at least 1
- * @param stop              stop strings, none empty
+ * @param stop              stop strings, none empty; at most {@value #MAX_STOPS} of at most {@value #MAX_STOP_LENGTH}
+ *                          characters (every generated token is searched for each of them on the engine thread)
  * @param stopTokenIds      token ids that end generation, none negative
  * @param presencePenalty   in [-2, 2]; subtracted once from every token generated so far
  * @param frequencyPenalty  in [-2, 2]; subtracted once per occurrence in the generated tokens
@@ -24,6 +25,9 @@ import java.util.Set;
 public record SamplingParams(float temperature, float topP, int topK, Long seed, int maxTokens,
         List<String> stop, Set<Integer> stopTokenIds, float presencePenalty, float frequencyPenalty,
         float repetitionPenalty, boolean logprobs, int topLogprobs, boolean ignoreEos) {
+
+    public static final int MAX_STOPS = 16;
+    public static final int MAX_STOP_LENGTH = 128;
 
     public SamplingParams {
         // Negated ranges so that NaN is rejected too.
@@ -52,9 +56,15 @@ public record SamplingParams(float temperature, float topP, int topK, Long seed,
             throw invalid("top_logprobs", "must be in [0, 20]", topLogprobs);
         }
         stop = stop == null ? List.of() : stop;
+        if (stop.size() > MAX_STOPS) {
+            throw invalid("stop", "must hold at most " + MAX_STOPS + " strings", stop.size());
+        }
         for (String s : stop) {
             if (s == null || s.isEmpty()) {
                 throw new IllegalArgumentException("stop must not contain null or empty strings");
+            }
+            if (s.length() > MAX_STOP_LENGTH) {
+                throw invalid("stop", "strings must be at most " + MAX_STOP_LENGTH + " characters long", s.length());
             }
         }
         stop = List.copyOf(stop);
