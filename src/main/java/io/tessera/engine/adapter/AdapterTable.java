@@ -95,21 +95,25 @@ public final class AdapterTable {
         CompletableFuture<ResidentAdapter> done = new CompletableFuture<>();
         CompletableFuture.supplyAsync(() -> source.load(key, dir), loader).whenComplete((adapter, error) -> engine.submit(() -> {
             loading.remove(key);
-            if (error != null) {
-                Throwable cause = error instanceof java.util.concurrent.CompletionException c ? c.getCause() : error;
+            try {
+                if (error != null) {
+                    throw error instanceof java.util.concurrent.CompletionException c ? c.getCause() : error;
+                }
+                makeRoom(adapter.bytes());
+                ResidentAdapter r = engine.adapters().install(idOf(key), adapter, key);
+                resident.put(key, r);
+                residentBytes += r.bytes();
+                loads++;
+                publish();
+                done.complete(r);
+            } catch (Throwable cause) {
+                // a load or install that fails is its requests' failure, never the engine loop's (which would fail
+                // every running sequence and count against liveness)
                 failures++;
                 publish();
                 LOG.log(System.Logger.Level.WARNING, "adapter " + key + " failed to load: " + cause.getMessage());
                 done.completeExceptionally(cause);
-                return;
             }
-            makeRoom(adapter.bytes());
-            ResidentAdapter r = engine.adapters().install(idOf(key), adapter, key);
-            resident.put(key, r);
-            residentBytes += r.bytes();
-            loads++;
-            publish();
-            done.complete(r);
         }));
         return done;
     }
