@@ -106,6 +106,14 @@ public final class Engine implements AutoCloseable {
         return running;
     }
 
+    /**
+     * Native arrays alive under the engine's manager, sub-managers counted recursively. Between steps it changes
+     * only with what is resident (adapters, cached slot weights, prefix entries), never with the number of steps.
+     */
+    public int liveArrays() {
+        return root.getManagedArrays().size();
+    }
+
     /** Bytes of KV one position takes (all layers, keys and values). */
     public long kvBytesPerEntry() {
         return cache.bytesPerEntry;

@@ -12,6 +12,7 @@ import io.tessera.engine.ExpertOverride;
 import io.tessera.engine.ModelConfig;
 import io.tessera.engine.Rows;
 import io.tessera.engine.Site;
+import io.tessera.engine.Tensors;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -65,7 +66,7 @@ public final class AdapterBank implements AutoCloseable {
         if (adapter instanceof LoraAdapter lora) {
             installLora(r, lora);
         } else if (adapter instanceof PromptTuningAdapter p) {
-            r.prompt = manager.create(p.embeddings(), new Shape(p.virtualTokens(), p.hidden())).toType(model.dtype(), false);
+            r.prompt = Tensors.create(manager, p.embeddings(), new Shape(p.virtualTokens(), p.hidden()), model.dtype());
         } else {
             r.expertMap = new int[config.moe().orElseThrow().numExperts()];
             expertAdapters.add(r);
@@ -123,8 +124,8 @@ public final class AdapterBank implements AutoCloseable {
                 int si = site.ordinal();
                 SiteLayout layout = b.layouts[si];
                 float[][] ab = hostSlot(lora, l, site, layout);
-                try (NDArray a = manager.create(ab[0], layout.aShape(1)).toType(model.dtype(), false);
-                     NDArray bb = manager.create(ab[1], layout.bShape(1)).toType(model.dtype(), false)) {
+                try (NDArray a = Tensors.create(manager, ab[0], layout.aShape(1), model.dtype());
+                     NDArray bb = Tensors.create(manager, ab[1], layout.bShape(1), model.dtype())) {
                     b.a[l][si].set(new NDIndex("{}:{}", slot, slot + 1), a);
                     b.b[l][si].set(new NDIndex("{}:{}", slot, slot + 1), bb);
                 }
@@ -196,9 +197,11 @@ public final class AdapterBank implements AutoCloseable {
                 NDArray table = doraTables[l][site.ordinal()];
                 long rows = table.getShape().get(0);
                 if (row >= rows) {
-                    NDArray grown = table.concat(manager.ones(new Shape(rows, out(site)), model.dtype()), 0);
-                    table.close();
-                    table = grown;
+                    try (NDArray more = manager.ones(new Shape(rows, out(site)), model.dtype())) {
+                        NDArray grown = table.concat(more, 0);
+                        table.close();
+                        table = grown;
+                    }
                     doraTables[l][site.ordinal()] = table;
                 }
                 float[] v = new float[out(site)];
@@ -209,7 +212,7 @@ public final class AdapterBank implements AutoCloseable {
                         System.arraycopy(m.doraScale(), 0, v, model.outputRange(site, module)[0], m.doraScale().length);
                     }
                 }
-                try (NDArray vec = manager.create(v).toType(model.dtype(), false)) {
+                try (NDArray vec = Tensors.create(manager, v, new Shape(v.length), model.dtype())) {
                     table.set(new NDIndex("{}", row), vec);
                 }
             }
@@ -314,9 +317,11 @@ public final class AdapterBank implements AutoCloseable {
         private NDArray grown(NDArray t, int newCapacity) {
             long[] more = t.getShape().getShape();
             more[0] = newCapacity - more[0];
-            NDArray g = t.concat(manager.zeros(new Shape(more), model.dtype()), 0);
-            t.close();
-            return g;
+            try (NDArray zeros = manager.zeros(new Shape(more), model.dtype())) {
+                NDArray g = t.concat(zeros, 0);
+                t.close();
+                return g;
+            }
         }
 
         int highestUsed() {
@@ -357,8 +362,8 @@ public final class AdapterBank implements AutoCloseable {
             for (ResidentAdapter r : expertAdapters) {
                 ExpertGroupAdapter g = (ExpertGroupAdapter) r.source;
                 int n = g.experts().length;
-                gu.add(manager.create(g.gateUp()[l], new Shape(n, e, 2 * inter)).toType(model.dtype(), false));
-                dn.add(manager.create(g.down()[l], new Shape(n, inter, e)).toType(model.dtype(), false));
+                gu.add(Tensors.create(manager, g.gateUp()[l], new Shape(n, e, 2 * inter), model.dtype()));
+                dn.add(Tensors.create(manager, g.down()[l], new Shape(n, inter, e), model.dtype()));
             }
             expertGateUp[l] = gu.size() == 1 ? gu.get(0) : NDArrays.concat(gu, 0);
             expertDown[l] = dn.size() == 1 ? dn.get(0) : NDArrays.concat(dn, 0);
@@ -469,8 +474,11 @@ public final class AdapterBank implements AutoCloseable {
             int si = site.ordinal();
             SiteLayout layout = bucket.layouts[si];
             int chunks = layout.chunks();
-            // A^T x^T reads A row by row: measurably faster than x A for these skinny products
+            // A^T x^T reads A row by row: measurably faster than x A for these skinny products. The product lands
+            // in the cached weights' manager, which outlives the step: move it into the step, and with it all that
+            // is computed from it below
             NDArray hT = weights.a[layer][si].matMul(Rows.select(x, grouped).transpose(0, 2, 1));      // [groups, chunks * r, m]
+            hT.attach(step);
             NDArray d;
             if (chunks == 1) {
                 d = Rows.select(hT.transpose(0, 2, 1).matMul(weights.b[layer][si]).reshape(groups * m, -1), back);  // [T, out]
