@@ -425,7 +425,8 @@ public final class AdapterBank implements AutoCloseable {
         final int t;
         private final long[] gi;
         private final long[] pi;
-        final NDArray mask;       // [T, 1] or null when every row of the step is in this bucket
+        final NDArray keep;       // [T, 1] boolean, false for rows outside this bucket; null when every row is in it
+        private final NDArray zero;
         final SlotWeights weights;
         final EnumSet<Site> sites = EnumSet.noneOf(Site.class);
 
@@ -453,21 +454,22 @@ public final class AdapterBank implements AutoCloseable {
             long[] gat = new long[groups * m];
             gi = new long[t];
             pi = new long[t];
-            float[] msk = rows.size() < t ? new float[t] : null;
+            boolean[] msk = rows.size() < t ? new boolean[t] : null;
             int[] fill = new int[hi];
             for (int[] r : rows) {
                 gi[r[0]] = groupOf[r[1]];
                 pi[r[0]] = fill[r[1]]++;
                 gat[(int) (gi[r[0]] * m + pi[r[0]])] = r[0];
                 if (msk != null) {
-                    msk[r[0]] = 1f;
+                    msk[r[0]] = true;
                 }
             }
             this.grouped = step.create(gat, new Shape(groups, m));
             long[] position = new long[t];
             Arrays.setAll(position, i -> gi[i] * this.m + pi[i]);
             this.back = step.create(position);
-            this.mask = msk == null ? null : step.create(msk, new Shape(t, 1)).toType(model.dtype(), false);
+            this.keep = msk == null ? null : step.create(msk, new Shape(t, 1));
+            this.zero = msk == null ? null : step.zeros(new Shape(), model.dtype());
         }
 
         NDArray delta(Site site, int layer, NDArray x) {
@@ -487,7 +489,9 @@ public final class AdapterBank implements AutoCloseable {
                 NDArray all = h.matMul(weights.b[layer][si]).reshape(-1, layout.width());             // [groups * chunks * m, width]
                 d = Rows.select(all, backChunks(chunks)).reshape(t, (long) chunks * layout.width());   // [T, chunks, width] -> [T, out]
             }
-            return mask == null ? d : d.mul(mask);
+            // rows outside the bucket got another row's product (position 0): replace it, never multiply it by 0,
+            // or a non-finite product of one tenant would reach another's row (NaN * 0 = NaN)
+            return keep == null ? d : NDArrays.where(keep.broadcast(d.getShape()), d, zero);
         }
 
         private NDArray backChunks(int chunks) {
