@@ -14,7 +14,9 @@ import ai.djl.ndarray.types.Shape;
  * <p>A free slot is all zeros, and a slot in use holds only what its own sequence wrote: attention multiplies
  * masked columns by 0 too, and 0 * NaN is NaN, so a row must never span another sequence's entries. Clearing on
  * release costs one pass over what the sequence wrote, once per sequence; selecting masked keys and values away
- * (where) instead would cost a pass over every row's columns in every layer of every step.
+ * (where) instead costs a pass over every row's columns in every layer of every step. Measured on demo-llama (CPU,
+ * 44 positions): where made a decode step 14% slower at batch 8 and 28% at batch 32, while a release with its
+ * clear (and move) took 0.4 ms, a thirtieth of one step.
  */
 final class KvCache implements AutoCloseable {
     private final NDManager manager;
