@@ -23,7 +23,7 @@ import java.util.Set;
 public final class Bench {
     static int run(String[] argv, PrintStream out) throws IOException {
         if (argv.length < 2) {
-            throw new Args.UsageException("bench needs decode, adapters, prefix, long-context or serve");
+            throw new Args.UsageException("bench needs decode, adapters, prefix, long-context, soak or serve");
         }
         Args a = Args.parse(argv, 2, Set.of());
         switch (argv[1]) {
@@ -31,6 +31,7 @@ public final class Bench {
             case "adapters" -> adapters(a, out);
             case "prefix" -> prefix(a, out);
             case "long-context" -> longContext(a, out);
+            case "soak" -> soak(a, out);
             case "serve" -> ServeBench.run(a, out);
             default -> throw new Args.UsageException("unknown bench " + argv[1]);
         }
@@ -218,6 +219,153 @@ public final class Bench {
             v[i] = (float) rnd.nextGaussian() * std;
         }
         return v;
+    }
+
+    // ---- soak ----
+
+    /**
+     * Memory under a long mixed-adapter load: B sequences, row i on LoRA i % N, decode continuously; a sequence that
+     * reaches its length is released and a new one starts (slots move, prompts hit and fill the prefix cache). After
+     * a warm-up that builds every cached structure, RSS and live native arrays at the start and the end.
+     */
+    private static void soak(Args a, PrintStream out) throws IOException {
+        Path model = Path.of(a.require("model"));
+        double minutes = a.getFloat("minutes", 3);
+        int warmup = a.getInt("warmup-seconds", 30);
+        int batch = a.getInt("batch", 32);
+        int count = a.getInt("adapters", 16);
+        int rank = a.getInt("rank", 16);
+        Path dir = Files.createTempDirectory("tessera-bench-soak");
+        try (Engine engine = Engine.open(new EngineOptions(model, Main.device(a), batch, 0).withPrefixCache(16L << 20))) {
+            AdapterLoader loader = new AdapterLoader(engine.model());
+            Random rnd = new Random(11);
+            ResidentAdapter[] resident = new ResidentAdapter[count];
+            for (int i = 0; i < count; i++) {
+                resident[i] = engine.adapters().install(i + 1, loader.load(writeRandomLora(dir.resolve("a" + i), engine.config(), rank, rnd)), "soak-" + i);
+            }
+            out.printf("model=%s device=%s batch=%d adapters=%d rank=%d minutes=%.1f warm-up=%ds%n", model.getFileName(),
+                    engine.device(), batch, count, rank, minutes, warmup);
+            Soak soak = new Soak(engine, resident, batch, rnd);
+            soak.runFor(warmup * 1_000_000_000L, null);
+            long rss0 = rssKb();
+            int arrays0 = engine.liveArrays();
+            long steps0 = soak.steps;
+            out.printf("start  rss=%d MB  java heap=%d MB  live arrays=%d%n", rss0 >> 10, heapMb(), arrays0);
+            soak.runFor((long) (minutes * 60e9), (seconds, steps) -> out.printf("t=%3ds  rss=%d MB  java heap=%d MB  live arrays=%d  steps=%d%n",
+                    seconds, rssKb() >> 10, heapMb(), engine.liveArrays(), steps - steps0));
+            long rss1 = rssKb();
+            out.printf("end    rss=%d MB  java heap=%d MB  live arrays=%d  steps=%d  sequences=%d  prefix hits=%d%n", rss1 >> 10,
+                    heapMb(), engine.liveArrays(), soak.steps - steps0, soak.started, soak.prefixHits);
+            out.printf("rss growth = %.1f%%%n", 100.0 * (rss1 - rss0) / rss0);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    /** The soak's load: a full batch of LoRA rows that restart at their length. */
+    private static final class Soak {
+        private final Engine engine;
+        private final ResidentAdapter[] adapters;
+        private final Random rnd;
+        private final int vocab;
+        private final int[][] shared;             // per adapter, the start many of its prompts share
+        private final Sequence[] seqs;
+        private final int[][] prompts;
+        private final int[] lengths;
+        private final int[] next;
+        long steps;
+        long started;
+        long prefixHits;
+
+        Soak(Engine engine, ResidentAdapter[] adapters, int batch, Random rnd) {
+            this.engine = engine;
+            this.adapters = adapters;
+            this.rnd = rnd;
+            this.vocab = engine.config().vocabSize();
+            this.shared = new int[adapters.length][];
+            for (int i = 0; i < adapters.length; i++) {
+                shared[i] = rnd.ints(32, 4, vocab).toArray();
+            }
+            this.seqs = new Sequence[batch];
+            this.prompts = new int[batch][];
+            this.lengths = new int[batch];
+            this.next = new int[batch];
+        }
+
+        /** Steps for {@code nanos}; every 30 s reports (seconds, steps) to {@code progress} if given. */
+        void runFor(long nanos, java.util.function.ObjLongConsumer<Integer> progress) {
+            long start = System.nanoTime();
+            long report = 30;
+            while (System.nanoTime() - start < nanos) {
+                step();
+                long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+                if (progress != null && seconds >= report) {
+                    progress.accept((int) seconds, steps);
+                    report += 30;
+                }
+            }
+        }
+
+        private void step() {
+            List<StepInput> inputs = new ArrayList<>(seqs.length);
+            for (int i = 0; i < seqs.length; i++) {
+                if (seqs[i] == null) {
+                    start(i);
+                    int cached = engine.reusePrefix(seqs[i], "soak", prompts[i]);
+                    prefixHits += cached > 0 ? 1 : 0;
+                    inputs.add(StepInput.next(seqs[i], Arrays.copyOfRange(prompts[i], cached, prompts[i].length)));
+                } else {
+                    inputs.add(StepInput.next(seqs[i], next[i]));
+                }
+            }
+            List<float[]> logits = engine.step(inputs);
+            steps++;
+            for (int i = 0; i < seqs.length; i++) {
+                Sequence s = seqs[i];
+                if (s.length() == prompts[i].length) {
+                    engine.rememberPrefix(s, "soak", prompts[i]);
+                }
+                next[i] = VerifyFixtures.argmax(logits.get(i), 0, vocab);
+                if (s.length() >= lengths[i]) {
+                    engine.release(s);
+                    seqs[i] = null;
+                }
+            }
+        }
+
+        /** Row i's next sequence: its adapter's shared start (or not) and a random tail, then 16-64 decode steps. */
+        private void start(int i) {
+            int adapter = i % adapters.length;
+            int[] p = rnd.ints(8 + rnd.nextInt(24), 4, vocab).toArray();
+            if (rnd.nextBoolean()) {
+                int[] withShared = Arrays.copyOf(shared[adapter], 32 + p.length);
+                System.arraycopy(p, 0, withShared, 32, p.length);
+                p = withShared;
+            }
+            seqs[i] = engine.open(AttentionPolicy.FULL, adapters[adapter]);
+            prompts[i] = p;
+            lengths[i] = p.length + 16 + rnd.nextInt(48);
+            started++;
+        }
+    }
+
+    /** Java heap committed (part of RSS; it grows to what the allocation rate asks for, then stays). */
+    private static long heapMb() {
+        return Runtime.getRuntime().totalMemory() >> 20;
+    }
+
+    /** VmRSS of this process in kB, from /proc/self/status (Linux); -1 elsewhere. */
+    static long rssKb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // not Linux: reported as -1
+        }
+        return -1;
     }
 
     // ---- long context ----

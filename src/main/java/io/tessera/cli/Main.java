@@ -20,6 +20,7 @@ public final class Main {
               bench adapters --model DIR --batch 32 --adapters 16 --rank 16 --steps N [--rounds 5]
               bench prefix --model DIR [--prompt 200] [--rounds 10]
               bench long-context --model DIR --contexts 1024,8192,32768
+              bench soak --model DIR --minutes 3 [--batch 32] [--adapters 16] [--rank 16] [--warmup-seconds 30]
               bench serve [--url http://127.0.0.1:8080] [--concurrency 64] [--requests 256] [--max-tokens 64]
                           [--warmup 2C] [--model NAME] [--model-dir models/demo-llama] [--engine-threads N]
               serve

@@ -167,8 +167,11 @@ public final class DecoderModel implements AutoCloseable {
         };
         int[] range = outputRange(site, module);
         long in = w.getShape().get(0);
-        try (NDArray slice = w.get(new NDIndex(":, {}:{}", range[0], range[1])).transpose().toType(DataType.FLOAT32, false)) {
-            float[] out = slice.toFloatArray();
+        // ops on the weight land in the model's manager: the slice and all made from it go with this scope
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray slice = w.get(new NDIndex(":, {}:{}", range[0], range[1]));
+            slice.attach(scope);
+            float[] out = slice.transpose().toType(DataType.FLOAT32, false).toFloatArray();
             if (out.length != (range[1] - range[0]) * in) {
                 throw new IllegalStateException("unexpected weight size");
             }
@@ -336,7 +339,7 @@ public final class DecoderModel implements AutoCloseable {
     }
 
     NDArray tensor(float[] data, long... shape) {
-        return manager.create(data, new Shape(shape)).toType(dtype, false);
+        return Tensors.create(manager, data, new Shape(shape), dtype);
     }
 
     private NDArray transposed(float[] rowsByCols, int rows, int cols) {

@@ -106,6 +106,14 @@ public final class Engine implements AutoCloseable {
         return running;
     }
 
+    /**
+     * Native arrays alive under the engine's manager, sub-managers counted recursively. Between steps it changes
+     * only with what is resident (adapters, cached slot weights, prefix entries), never with the number of steps.
+     */
+    public int liveArrays() {
+        return root.getManagedArrays().size();
+    }
+
     /** Bytes of KV one position takes (all layers, keys and values). */
     public long kvBytesPerEntry() {
         return cache.bytesPerEntry;
@@ -208,13 +216,14 @@ public final class Engine implements AutoCloseable {
         return s.adapter == null ? 0 : s.adapter.id();
     }
 
-    /** Frees the sequence's slot; the highest slot moves into it so slots stay dense. */
+    /** Frees the sequence's slot, cleared (see {@link KvCache}); the highest slot moves into it so slots stay dense. */
     public void release(Sequence s) {
         if (s.released) {
             return;
         }
         s.released = true;
         int last = --running;
+        cache.clear(s.slot);
         if (s.slot != last) {
             Sequence moved = bySlot[last];
             cache.move(last, s.slot);
@@ -258,6 +267,9 @@ public final class Engine implements AutoCloseable {
             total += virtual + in.tokens().length;
         }
         StepPlan plan = new StepPlan(rows, cache.capacity);
+        for (StepPlan.Writes w : List.of(plan.before, plan.globalsBefore, plan.after)) {
+            cache.willWrite(w);
+        }
         long[] ids = new long[total];
         List<long[]> logitRowsPerInput = new ArrayList<>(order.size());
         int logitCount = 0;

@@ -10,6 +10,13 @@ import ai.djl.ndarray.types.Shape;
  * Keys and values of all running sequences: per layer one tensor [slots, kvHeads, capacity, headDim].
  * Slots are kept dense (a released slot is refilled by the highest one), so a step reads slots 0..B-1 as a
  * view. Lives in its own long-lived manager, outside every step scope.
+ *
+ * <p>A free slot is all zeros, and a slot in use holds only what its own sequence wrote: attention multiplies
+ * masked columns by 0 too, and 0 * NaN is NaN, so a row must never span another sequence's entries. Clearing on
+ * release costs one pass over what the sequence wrote, once per sequence; selecting masked keys and values away
+ * (where) instead costs a pass over every row's columns in every layer of every step. Measured on demo-llama (CPU,
+ * 44 positions): where made a decode step 14% slower at batch 8 and 28% at batch 32, while a release with its
+ * clear (and move) took 0.4 ms, a thirtieth of one step.
  */
 final class KvCache implements AutoCloseable {
     private final NDManager manager;
@@ -18,6 +25,8 @@ final class KvCache implements AutoCloseable {
     final int slots;
     final int capacity;
     final long bytesPerEntry;   // one position, all layers, K and V
+    private final int[] used;   // per slot: entries [0, used) may hold data, the rest are zero
+    private final NDArray zero; // set(index, 0) would leave a new scalar in this manager at every call
 
     KvCache(NDManager parent, ModelConfig c, int slots, int capacity, DataType dtype) {
         this.manager = parent.newSubManager();
@@ -31,6 +40,29 @@ final class KvCache implements AutoCloseable {
             values[l] = manager.zeros(shape, dtype);
         }
         this.bytesPerEntry = c.kvBytesPerEntry(dtype.getNumOfBytes());
+        this.used = new int[slots];
+        this.zero = manager.zeros(new Shape(), dtype);
+    }
+
+    /** Notes the entries a step will write; called before it runs, since a step that fails may have written some. */
+    void willWrite(StepPlan.Writes w) {
+        for (int i = 0; i < w.size(); i++) {
+            int slot = (int) w.slots()[i];
+            used[slot] = Math.max(used[slot], (int) w.entries()[i] + 1);
+        }
+    }
+
+    /** Zeroes what a slot's sequence wrote (the slot is being freed). */
+    void clear(int slot) {
+        if (used[slot] == 0) {
+            return;
+        }
+        NDIndex written = new NDIndex("{}, :, 0:{}", slot, used[slot]);
+        for (int l = 0; l < keys.length; l++) {
+            keys[l].set(written, zero);
+            values[l].set(written, zero);
+        }
+        used[slot] = 0;
     }
 
     /** Writes packed rows k, v [T, kvHeads, D] to (slot, entry) pairs. */
@@ -59,14 +91,19 @@ final class KvCache implements AutoCloseable {
         return v;
     }
 
-    /** Moves a sequence to another slot (slot compaction). */
+    /** Moves a sequence into a cleared slot (slot compaction); its old slot is cleared. */
     void move(int from, int to) {
-        for (int l = 0; l < keys.length; l++) {
-            try (NDArray k = keys[l].get(from); NDArray v = values[l].get(from)) {
-                keys[l].set(new NDIndex("{}", to), k);
-                values[l].set(new NDIndex("{}", to), v);
+        int n = used[from];
+        NDIndex src = new NDIndex("{}, :, 0:{}", from, n);
+        NDIndex dst = new NDIndex("{}, :, 0:{}", to, n);
+        for (int l = 0; n > 0 && l < keys.length; l++) {
+            try (NDArray k = keys[l].get(src); NDArray v = values[l].get(src)) {
+                keys[l].set(dst, k);
+                values[l].set(dst, v);
             }
         }
+        used[to] = n;
+        clear(from);
     }
 
     /** Copies of a slot's first {@code n} positions, per layer keys and values [kvHeads, n, D], owned by {@code owner}. */
@@ -85,6 +122,7 @@ final class KvCache implements AutoCloseable {
 
     /** Writes the first {@code n} positions of {@link #copyOut} copies into a slot. */
     void copyIn(int slot, NDArray[][] kv, int n) {
+        used[slot] = Math.max(used[slot], n);
         NDIndex first = new NDIndex("{}, :, 0:{}, :", slot, n);
         NDIndex part = new NDIndex(":, 0:{}, :", n);
         for (int l = 0; l < keys.length; l++) {

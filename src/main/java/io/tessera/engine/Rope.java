@@ -44,8 +44,8 @@ final class Rope {
             cos.close();
             sin.close();
         }
-        cos = manager.create(c, new Shape(positions, half)).toType(dtype, false);
-        sin = manager.create(s, new Shape(positions, half)).toType(dtype, false);
+        cos = Tensors.create(manager, c, new Shape(positions, half), dtype);
+        sin = Tensors.create(manager, s, new Shape(positions, half), dtype);
         capacity = positions;
     }
 

@@ -149,7 +149,12 @@ public final class StepPlan {
         public final int globals;
         public final int kvCols;
         public final int newCols;
-        public final long[] padIndex;  // [batch * qMax] packed row of each padded row (0 for padding)
+        /**
+         * [batch * qMax] packed row of each padded row. A row's padding repeats its own first token: LM-Infinite
+         * chunks attend to the padded new keys (masked, yet multiplied), which must not be another sequence's.
+         * Padding batch rows (slots not in the layout) take row 0; their outputs are dropped.
+         */
+        public final long[] padIndex;
         public final float[] mask;     // [batch, qMax, columns]
 
         Layout(List<Row> rows, java.util.function.IntPredicate member, boolean gathered, int offset) {
@@ -193,11 +198,13 @@ public final class StepPlan {
                 if (gathered) {
                     slots[n] = r.slot();
                 }
-                for (int k = 0; k < r.qLen(); k++) {
+                for (int k = 0; k < qMax; k++) {
                     int padded = pb * qMax + k;
-                    padIndex[padded] = rowStart[i] + k;
-                    unpadIndex[rowStart[i] + k] = offset + padded;
-                    fillMask(r, k, padded * cols);
+                    padIndex[padded] = rowStart[i] + (k < r.qLen() ? k : 0);
+                    if (k < r.qLen()) {
+                        unpadIndex[rowStart[i] + k] = offset + padded;
+                        fillMask(r, k, padded * cols);
+                    }
                 }
             }
         }

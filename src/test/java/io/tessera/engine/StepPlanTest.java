@@ -88,7 +88,8 @@ class StepPlanTest {
         StepPlan p = new StepPlan(List.of(new Row(0, 0, 3, FULL), new Row(1, 4, 2, FULL)), 16);
         assertThat(shape(p)).containsExactly(2, 3, 5, 0, 6, 0);
         assertThat(p.layouts.get(0).slots).isNull();
-        assertThat(p.layouts.get(0).padIndex).containsExactly(0, 1, 2, 3, 4, 0);
+        // slot 1's padding repeats its own first token, not another sequence's
+        assertThat(p.layouts.get(0).padIndex).containsExactly(0, 1, 2, 3, 4, 3);
         assertThat(p.unpadIndex).containsExactly(0, 1, 2, 3, 4);
         assertThat(mask(p, 1, 1)).isEqualTo("|xxxxxx|");
         assertThat(mask(p, 1, 2)).isEqualTo("|......|");

@@ -12,6 +12,7 @@ import io.tessera.engine.ExpertOverride;
 import io.tessera.engine.ModelConfig;
 import io.tessera.engine.Rows;
 import io.tessera.engine.Site;
+import io.tessera.engine.Tensors;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -65,7 +66,7 @@ public final class AdapterBank implements AutoCloseable {
         if (adapter instanceof LoraAdapter lora) {
             installLora(r, lora);
         } else if (adapter instanceof PromptTuningAdapter p) {
-            r.prompt = manager.create(p.embeddings(), new Shape(p.virtualTokens(), p.hidden())).toType(model.dtype(), false);
+            r.prompt = Tensors.create(manager, p.embeddings(), new Shape(p.virtualTokens(), p.hidden()), model.dtype());
         } else {
             r.expertMap = new int[config.moe().orElseThrow().numExperts()];
             expertAdapters.add(r);
@@ -123,8 +124,8 @@ public final class AdapterBank implements AutoCloseable {
                 int si = site.ordinal();
                 SiteLayout layout = b.layouts[si];
                 float[][] ab = hostSlot(lora, l, site, layout);
-                try (NDArray a = manager.create(ab[0], layout.aShape(1)).toType(model.dtype(), false);
-                     NDArray bb = manager.create(ab[1], layout.bShape(1)).toType(model.dtype(), false)) {
+                try (NDArray a = Tensors.create(manager, ab[0], layout.aShape(1), model.dtype());
+                     NDArray bb = Tensors.create(manager, ab[1], layout.bShape(1), model.dtype())) {
                     b.a[l][si].set(new NDIndex("{}:{}", slot, slot + 1), a);
                     b.b[l][si].set(new NDIndex("{}:{}", slot, slot + 1), bb);
                 }
@@ -196,9 +197,11 @@ public final class AdapterBank implements AutoCloseable {
                 NDArray table = doraTables[l][site.ordinal()];
                 long rows = table.getShape().get(0);
                 if (row >= rows) {
-                    NDArray grown = table.concat(manager.ones(new Shape(rows, out(site)), model.dtype()), 0);
-                    table.close();
-                    table = grown;
+                    try (NDArray more = manager.ones(new Shape(rows, out(site)), model.dtype())) {
+                        NDArray grown = table.concat(more, 0);
+                        table.close();
+                        table = grown;
+                    }
                     doraTables[l][site.ordinal()] = table;
                 }
                 float[] v = new float[out(site)];
@@ -209,7 +212,7 @@ public final class AdapterBank implements AutoCloseable {
                         System.arraycopy(m.doraScale(), 0, v, model.outputRange(site, module)[0], m.doraScale().length);
                     }
                 }
-                try (NDArray vec = manager.create(v).toType(model.dtype(), false)) {
+                try (NDArray vec = Tensors.create(manager, v, new Shape(v.length), model.dtype())) {
                     table.set(new NDIndex("{}", row), vec);
                 }
             }
@@ -314,9 +317,11 @@ public final class AdapterBank implements AutoCloseable {
         private NDArray grown(NDArray t, int newCapacity) {
             long[] more = t.getShape().getShape();
             more[0] = newCapacity - more[0];
-            NDArray g = t.concat(manager.zeros(new Shape(more), model.dtype()), 0);
-            t.close();
-            return g;
+            try (NDArray zeros = manager.zeros(new Shape(more), model.dtype())) {
+                NDArray g = t.concat(zeros, 0);
+                t.close();
+                return g;
+            }
         }
 
         int highestUsed() {
@@ -357,8 +362,8 @@ public final class AdapterBank implements AutoCloseable {
             for (ResidentAdapter r : expertAdapters) {
                 ExpertGroupAdapter g = (ExpertGroupAdapter) r.source;
                 int n = g.experts().length;
-                gu.add(manager.create(g.gateUp()[l], new Shape(n, e, 2 * inter)).toType(model.dtype(), false));
-                dn.add(manager.create(g.down()[l], new Shape(n, inter, e)).toType(model.dtype(), false));
+                gu.add(Tensors.create(manager, g.gateUp()[l], new Shape(n, e, 2 * inter), model.dtype()));
+                dn.add(Tensors.create(manager, g.down()[l], new Shape(n, inter, e), model.dtype()));
             }
             expertGateUp[l] = gu.size() == 1 ? gu.get(0) : NDArrays.concat(gu, 0);
             expertDown[l] = dn.size() == 1 ? dn.get(0) : NDArrays.concat(dn, 0);
@@ -420,7 +425,8 @@ public final class AdapterBank implements AutoCloseable {
         final int t;
         private final long[] gi;
         private final long[] pi;
-        final NDArray mask;       // [T, 1] or null when every row of the step is in this bucket
+        final NDArray keep;       // [T, 1] boolean, false for rows outside this bucket; null when every row is in it
+        private final NDArray zero;
         final SlotWeights weights;
         final EnumSet<Site> sites = EnumSet.noneOf(Site.class);
 
@@ -448,29 +454,33 @@ public final class AdapterBank implements AutoCloseable {
             long[] gat = new long[groups * m];
             gi = new long[t];
             pi = new long[t];
-            float[] msk = rows.size() < t ? new float[t] : null;
+            boolean[] msk = rows.size() < t ? new boolean[t] : null;
             int[] fill = new int[hi];
             for (int[] r : rows) {
                 gi[r[0]] = groupOf[r[1]];
                 pi[r[0]] = fill[r[1]]++;
                 gat[(int) (gi[r[0]] * m + pi[r[0]])] = r[0];
                 if (msk != null) {
-                    msk[r[0]] = 1f;
+                    msk[r[0]] = true;
                 }
             }
             this.grouped = step.create(gat, new Shape(groups, m));
             long[] position = new long[t];
             Arrays.setAll(position, i -> gi[i] * this.m + pi[i]);
             this.back = step.create(position);
-            this.mask = msk == null ? null : step.create(msk, new Shape(t, 1)).toType(model.dtype(), false);
+            this.keep = msk == null ? null : step.create(msk, new Shape(t, 1));
+            this.zero = msk == null ? null : step.zeros(new Shape(), model.dtype());
         }
 
         NDArray delta(Site site, int layer, NDArray x) {
             int si = site.ordinal();
             SiteLayout layout = bucket.layouts[si];
             int chunks = layout.chunks();
-            // A^T x^T reads A row by row: measurably faster than x A for these skinny products
+            // A^T x^T reads A row by row: measurably faster than x A for these skinny products. The product lands
+            // in the cached weights' manager, which outlives the step: move it into the step, and with it all that
+            // is computed from it below
             NDArray hT = weights.a[layer][si].matMul(Rows.select(x, grouped).transpose(0, 2, 1));      // [groups, chunks * r, m]
+            hT.attach(step);
             NDArray d;
             if (chunks == 1) {
                 d = Rows.select(hT.transpose(0, 2, 1).matMul(weights.b[layer][si]).reshape(groups * m, -1), back);  // [T, out]
@@ -479,7 +489,9 @@ public final class AdapterBank implements AutoCloseable {
                 NDArray all = h.matMul(weights.b[layer][si]).reshape(-1, layout.width());             // [groups * chunks * m, width]
                 d = Rows.select(all, backChunks(chunks)).reshape(t, (long) chunks * layout.width());   // [T, chunks, width] -> [T, out]
             }
-            return mask == null ? d : d.mul(mask);
+            // rows outside the bucket got another row's product (position 0): replace it, never multiply it by 0,
+            // or a non-finite product of one tenant would reach another's row (NaN * 0 = NaN)
+            return keep == null ? d : NDArrays.where(keep.broadcast(d.getShape()), d, zero);
         }
 
         private NDArray backChunks(int chunks) {
