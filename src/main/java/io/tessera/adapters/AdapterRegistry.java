@@ -73,7 +73,7 @@ public class AdapterRegistry {
         try {
             Path root = Files.createDirectories(work.resolve("unpacked"));
             new ArchiveExtractor(limits(config)).extract(archive, root);
-            AdapterInspector.Inspected in = new AdapterInspector(base.model()).inspect(root, AdapterInspector.adapterDir(root));
+            AdapterInspector.Inspected in = new AdapterInspector(base.model(), config.maxConfigBytes()).inspect(root, AdapterInspector.adapterDir(root));
             String sha = sha256(archive);
             boolean blobExisted = blobs.exists(sha);
             blobs.put(sha, archive);
@@ -224,7 +224,8 @@ public class AdapterRegistry {
     }
 
     static ArchiveExtractor.Limits limits(RegistryConfig config) {
-        return new ArchiveExtractor.Limits(config.maxArchiveEntries(), config.maxUnpackedBytes(), config.maxCompressionRatio());
+        return new ArchiveExtractor.Limits(config.maxArchiveEntries(), config.maxUnpackedBytes(), config.maxCompressionRatio(),
+                config.maxConfigBytes());
     }
 
     public static String sha256(Path file) throws IOException {
