@@ -14,6 +14,7 @@ import io.tessera.cluster.ClusterEvents;
 import io.tessera.security.Caller;
 import io.tessera.security.Tenant;
 import io.tessera.store.BlobStore;
+import io.tessera.store.InsufficientStorageException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.LockModeType;
@@ -52,11 +53,31 @@ public class AdapterRegistry {
     @Inject
     HostAdapterCache host;
 
+    /**
+     * Refuses a name that no tenant or adapter can have (400), before it reaches SQL: Postgres itself fails on NUL,
+     * and control characters would reach the log.
+     */
     public static void checkName(String what, String name) {
         if (name == null || !NAME.matcher(name).matches() || name.contains("..")) {
-            throw new RegistryException(INVALID, what + " '" + name + "' is not allowed: 1-64 letters, digits, '.', '_' "
-                    + "or '-', starting with a letter or digit, without '/' or '..'");
+            throw new RegistryException(INVALID, what + " '" + shown(name) + "' is not allowed: 1-64 letters, digits, '.', "
+                    + "'_' or '-', starting with a letter or digit, without '/' or '..'");
         }
+    }
+
+    /** A refused name as it may be echoed: control characters escaped, at most 80 characters. */
+    private static String shown(String name) {
+        if (name == null) {
+            return "null";
+        }
+        StringBuilder b = new StringBuilder();
+        name.codePoints().limit(80).forEach(c -> {
+            if (Character.isISOControl(c)) {
+                b.append(String.format("\\u%04x", c));
+            } else {
+                b.appendCodePoint(c);
+            }
+        });
+        return name.codePointCount(0, name.length()) > 80 ? b + "..." : b.toString();
     }
 
     public AdapterView upload(Caller caller, String tenantName, String name, Path archive, boolean activate) throws IOException {
@@ -73,7 +94,8 @@ public class AdapterRegistry {
         try {
             Path root = Files.createDirectories(work.resolve("unpacked"));
             new ArchiveExtractor(limits(config)).extract(archive, root);
-            AdapterInspector.Inspected in = new AdapterInspector(base.model(), config.maxConfigBytes()).inspect(root, AdapterInspector.adapterDir(root));
+            AdapterInspector.Inspected in = new AdapterInspector(base.model(), config.maxConfigBytes())
+                    .inspect(root, AdapterInspector.adapterDir(root));
             String sha = sha256(archive);
             boolean blobExisted = blobs.exists(sha);
             blobs.put(sha, archive);
@@ -90,6 +112,9 @@ public class AdapterRegistry {
                 host.put(sha, in.adapter());   // prefetch: every replica is about to ask for it
             }
             return announce(view);
+        } catch (InsufficientStorageException e) {
+            Log.warnf("upload of %s refused: %s", name, e.getMessage());   // the operator has to free space
+            throw e;
         } finally {
             deleteTree(work);
         }
@@ -213,11 +238,13 @@ public class AdapterRegistry {
         if (tenantName == null || tenantName.isBlank()) {
             throw new RegistryException(INVALID, "the admin key must name the tenant (parameter 'tenant')");
         }
+        checkName("tenant name", tenantName);
         return Tenant.byName(tenantName).orElseThrow(() -> new RegistryException(NOT_FOUND,
                 "tenant '" + tenantName + "' not found"));
     }
 
     private static RegisteredAdapter adapter(Caller caller, String tenantName, String name) {
+        checkName("adapter name", name);
         Tenant t = tenant(caller, tenantName);
         return RegisteredAdapter.byName(t.id, name).orElseThrow(() -> new RegistryException(NOT_FOUND,
                 "adapter '" + name + "' not found"));
