@@ -58,10 +58,15 @@ public class AdapterRegistry {
      * and control characters would reach the log.
      */
     public static void checkName(String what, String name) {
-        if (name == null || !NAME.matcher(name).matches() || name.contains("..")) {
+        if (!isName(name)) {
             throw new RegistryException(INVALID, what + " '" + shown(name) + "' is not allowed: 1-64 letters, digits, '.', "
                     + "'_' or '-', starting with a letter or digit, without '/' or '..'");
         }
+    }
+
+    /** Whether a tenant or an adapter can have this name. */
+    public static boolean isName(String name) {
+        return name != null && NAME.matcher(name).matches() && !name.contains("..");
     }
 
     /** A refused name as it may be echoed: control characters escaped, at most 80 characters. */

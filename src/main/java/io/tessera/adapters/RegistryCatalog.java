@@ -18,7 +18,8 @@ public class RegistryCatalog implements AdapterCatalog {
 
     @Override
     public Optional<AdapterRef> resolve(String tenant, String model) {
-        if (tenant == null) {
+        // a name no adapter can have (NUL, control characters) is simply not found, without a query
+        if (tenant == null || !AdapterRegistry.isName(model)) {
             return Optional.empty();
         }
         return resolver.resolve(tenant, model).map(r -> new AdapterRef(r.name(), r.version(), r.engineKey(),

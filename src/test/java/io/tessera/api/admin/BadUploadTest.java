@@ -317,6 +317,9 @@ class BadUploadTest {
         given().auth().oauth2(AdminApi.ADMIN).delete("/v1/admin/tenants/{n}", name).then().statusCode(400);
         given().auth().oauth2(AdminApi.ADMIN).contentType("application/json").body(Map.of("name", name))
                 .post("/v1/admin/tenants").then().statusCode(400);
+        // as a model to run, such a name is one no adapter has
+        given().auth().oauth2(t[1]).contentType("application/json").body(Map.of("model", name, "prompt", "Hi", "max_tokens", 1))
+                .post("/v1/completions").then().statusCode(404).body("error.code", equalTo("model_not_found"));
     }
 
     // a full store
