@@ -11,6 +11,7 @@ import io.tessera.adapters.AdapterViews.AdapterDetail;
 import io.tessera.adapters.AdapterViews.AdapterView;
 import io.tessera.cluster.AdapterChanged;
 import io.tessera.cluster.ClusterEvents;
+import io.tessera.engine.adapter.AdapterLoader;
 import io.tessera.security.Caller;
 import io.tessera.security.Tenant;
 import io.tessera.store.BlobStore;
@@ -59,30 +60,14 @@ public class AdapterRegistry {
      */
     public static void checkName(String what, String name) {
         if (!isName(name)) {
-            throw new RegistryException(INVALID, what + " '" + shown(name) + "' is not allowed: 1-64 letters, digits, '.', "
-                    + "'_' or '-', starting with a letter or digit, without '/' or '..'");
+            throw new RegistryException(INVALID, what + " '" + (name == null ? null : AdapterLoader.brief(name))
+                    + "' is not allowed: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit, without '/' or '..'");
         }
     }
 
     /** Whether a tenant or an adapter can have this name. */
     public static boolean isName(String name) {
         return name != null && NAME.matcher(name).matches() && !name.contains("..");
-    }
-
-    /** A refused name as it may be echoed: control characters escaped, at most 80 characters. */
-    private static String shown(String name) {
-        if (name == null) {
-            return "null";
-        }
-        StringBuilder b = new StringBuilder();
-        name.codePoints().limit(80).forEach(c -> {
-            if (Character.isISOControl(c)) {
-                b.append(String.format("\\u%04x", c));
-            } else {
-                b.appendCodePoint(c);
-            }
-        });
-        return name.codePointCount(0, name.length()) > 80 ? b + "..." : b.toString();
     }
 
     public AdapterView upload(Caller caller, String tenantName, String name, Path archive, boolean activate) throws IOException {

@@ -124,7 +124,7 @@ public final class AdapterLoader {
         }
         JsonNode mts = cfg.get("modules_to_save");
         if (mts != null && !mts.isNull() && !(mts.isArray() && mts.isEmpty())) {
-            throw new AdapterException(cfgFile + ": modules_to_save " + mts + " is not supported (full module copies cannot be batched)");
+            throw new AdapterException(cfgFile + ": modules_to_save " + brief(mts.toString()) + " is not supported (full module copies cannot be batched)");
         }
         if (cfg.path("lora_bias").asBoolean(false) || !cfg.path("bias").asText("none").equals("none")) {
             throw new AdapterException(cfgFile + ": trained biases (bias / lora_bias) are not supported");
@@ -187,7 +187,8 @@ public final class AdapterLoader {
             }
         }
         if (modules.isEmpty()) {
-            throw new AdapterException(cfgFile + ": target_modules " + cfg.get("target_modules") + " match no module of the base model");
+            throw new AdapterException(cfgFile + ": target_modules " + brief(cfg.get("target_modules").toString())
+                    + " match no module of the base model");
         }
         for (String name : cp.names()) {
             if (!used.contains(name)) {
@@ -238,7 +239,15 @@ public final class AdapterLoader {
 
     /** A number as its value (Jackson writes an infinite double as the string "Infinity"), anything else as JSON. */
     private static String shown(JsonNode n) {
-        return n.isNumber() ? n.asText() : n.toString();
+        return n.isNumber() ? n.asText() : brief(n.toString());
+    }
+
+    /** Text from an upload or a request as a message may quote it: one line, at most 120 characters. */
+    public static String brief(String s) {
+        StringBuilder b = new StringBuilder();
+        s.codePoints().limit(120)
+                .forEach(c -> b.append(Character.isISOControl(c) ? String.format("\\u%04x", c) : Character.toString(c)));
+        return s.codePointCount(0, s.length()) > 120 ? b + "..." : b.toString();
     }
 
     /** One rank_pattern / alpha_pattern entry. */
@@ -259,12 +268,13 @@ public final class AdapterLoader {
         int regexes = 0;
         for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
-            ModulePattern p = ModulePattern.suffix(cfgFile, field + " key '" + e.getKey() + "'", e.getKey());
+            String key = brief(e.getKey());
+            ModulePattern p = ModulePattern.suffix(cfgFile, field + " key '" + key + "'", e.getKey());
             if (p.isRegex() && ++regexes > MAX_REGEX_KEYS) {
                 throw new AdapterException(cfgFile + ": " + field + " has more than " + MAX_REGEX_KEYS
                         + " keys that are regular expressions (plain module names are not limited so)");
             }
-            rules.add(new Rule<>(p, value.apply(field + " value of '" + e.getKey() + "'", e.getValue())));
+            rules.add(new Rule<>(p, value.apply(field + " value of '" + key + "'", e.getValue())));
         }
         return rules;
     }

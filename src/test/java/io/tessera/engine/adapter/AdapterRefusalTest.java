@@ -247,6 +247,12 @@ class AdapterRefusalTest {
     }
 
     @Test
+    void configTextIsQuotedOnOneShortLine() throws IOException {
+        TestSupport.editJson(config, c -> c.putObject("rank_pattern").put("x\n(" + "y".repeat(5000), 2));
+        assertRefused(config, "rank_pattern key 'x\\u000a(yyy", "y...' is 5003 characters long, over the limit of 1024");
+    }
+
+    @Test
     void tooManyRegexKeysAreRefused() throws IOException {
         TestSupport.editJson(config, c -> {
             var m = c.putObject("rank_pattern");
