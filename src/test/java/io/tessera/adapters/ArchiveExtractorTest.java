@@ -191,6 +191,20 @@ class ArchiveExtractorTest {
     }
 
     @Test
+    void refusesAZipWithMoreEntriesThanItCouldHoldBeforeParsingThem() throws IOException {
+        Map<String, Object> many = new LinkedHashMap<>();
+        for (int i = 0; i < 2000; i++) {
+            many.put("f" + i, new byte[0]);
+        }
+        byte[] zip = Archives.zip(many);
+        refused(zip, RegistryException.Problem.TOO_LARGE, "archive's central directory spans");
+        assertThat(ArchiveExtractor.centralDirectoryExtent(tmp.resolve("upload"))).isBetween(2000L * 46, (long) zip.length);
+        // an ordinary zip: its directory and end record only
+        extract(Archives.zip(Map.of("adapter_config.json", "{}".getBytes())));
+        assertThat(ArchiveExtractor.centralDirectoryExtent(tmp.resolve("upload"))).isLessThan(200);
+    }
+
+    @Test
     void refusesOverlongNames() throws IOException {
         refused(zipOf("a".repeat(256)), RegistryException.Problem.INVALID, "has a path component longer than 255 bytes");
         refused(zipOf("a/".repeat(600) + "b"), RegistryException.Problem.INVALID, "archive entry name is longer than 1024 bytes");
