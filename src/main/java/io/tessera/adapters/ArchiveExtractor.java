@@ -5,6 +5,7 @@ import static io.tessera.adapters.RegistryException.Problem.REJECTED;
 import static io.tessera.adapters.RegistryException.Problem.TOO_LARGE;
 
 import io.tessera.store.InsufficientStorageException;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -150,7 +151,8 @@ public final class ArchiveExtractor {
 
     private void tarGz(Path archive, Budget budget) throws IOException {
         try (InputStream raw = Files.newInputStream(archive);
-             TarArchiveInputStream tar = new TarArchiveInputStream(new GzipCompressorInputStream(raw))) {
+             TarArchiveInputStream tar = new TarArchiveInputStream(new HeaderBound(new GzipCompressorInputStream(raw), budget,
+                     (long) (limits.maxEntries() + 4) * TAR_HEADER_BYTES_PER_ENTRY))) {
             for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
                 if (e.isSymbolicLink() || e.isLink()) {
                     throw new RegistryException(INVALID, "archive entry " + e.getName() + " is a link");
@@ -170,6 +172,57 @@ public final class ArchiveExtractor {
             }
         }
     }
+
+    /** Headers, padding, long names and PAX records of one tar entry, generously: real ones take 1 to 3 KB. */
+    private static final int TAR_HEADER_BYTES_PER_ENTRY = 16 * 1024;
+
+    /**
+     * Counts what the tar parser reads beyond the file bytes the budget has seen: the parser reads a GNU long name
+     * or a PAX record whole into memory before it returns the entry (300 MB of name fit in a 300 KB .tar.gz).
+     */
+    private static final class HeaderBound extends FilterInputStream {
+        private final Budget budget;
+        private final long maxHeaderBytes;
+        private long read;
+
+        HeaderBound(InputStream in, Budget budget, long maxHeaderBytes) {
+            super(in);
+            this.budget = budget;
+            this.maxHeaderBytes = maxHeaderBytes;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            count(b < 0 ? 0 : 1);
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            count(Math.max(n, 0));
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            long skipped = super.skip(n);
+            count(skipped);
+            return skipped;
+        }
+
+        private void count(long n) {
+            read += n;
+            // the copy buffer's bytes count as read before they count as written
+            if (read - budget.written > maxHeaderBytes + COPY_BUFFER) {
+                throw new RegistryException(TOO_LARGE, "archive's tar headers (names, PAX records) take more than "
+                        + maxHeaderBytes + " bytes");
+            }
+        }
+    }
+
+    private static final int COPY_BUFFER = 64 * 1024;
 
     /** Entries placed so far (to refuse duplicates and conflicts) and bytes written. */
     private static final class Budget {
@@ -238,7 +291,7 @@ public final class ArchiveExtractor {
         void copy(InputStream in, Path out, String name, Limits limits) throws IOException {
             long entryMax = isConfig(out) ? limits.maxConfigBytes() : Long.MAX_VALUE;
             long entry = 0;
-            byte[] buf = new byte[64 * 1024];
+            byte[] buf = new byte[COPY_BUFFER];
             OutputStream os;
             try {
                 os = Files.newOutputStream(out, StandardOpenOption.CREATE_NEW);

@@ -167,27 +167,47 @@ class ArchiveExtractorTest {
     @Test
     void refusesAMemberThatDeclaresMoreThanTheBudget() throws IOException {
         // 600 MB declared in a tiny tar header: refused before a byte of it is read
-        byte[] tar = Archives.tarGz(Map.of("adapter_model.safetensors", new byte[0]));
-        java.io.ByteArrayOutputStream raw = new java.io.ByteArrayOutputStream();
-        try (var in = new org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream(new java.io.ByteArrayInputStream(tar))) {
-            in.transferTo(raw);
-        }
-        byte[] header = raw.toByteArray();
-        byte[] size = String.format("%011o", 600_000_000L).getBytes();
-        System.arraycopy(size, 0, header, 124, size.length);
-        // the header checksum covers the size field: recompute it
-        java.util.Arrays.fill(header, 148, 156, (byte) ' ');
+        refused(gzip(tarHeader("adapter_model.safetensors", '0', 600_000_000L)), RegistryException.Problem.TOO_LARGE,
+                "archive entry adapter_model.safetensors declares 600000000 bytes");
+    }
+
+    @Test
+    void refusesTarHeadersThatWouldFillTheHeap() throws IOException {
+        // a GNU long name of 4 MB (the parser reads it whole) in a few KB of .tar.gz
+        java.io.ByteArrayOutputStream tar = new java.io.ByteArrayOutputStream();
+        tar.write(tarHeader("././@LongLink", 'L', 4 << 20));
+        tar.write(new byte[4 << 20]);
+        tar.write(tarHeader("ignored", '0', 0));
+        refused(gzip(tar.toByteArray()), RegistryException.Problem.TOO_LARGE, "archive's tar headers (names, PAX records) take more than");
+        // ordinary PAX headers are far below the bound
+        Map<String, Object> files = new LinkedHashMap<>();
+        files.put("d/" + "n".repeat(200) + "/adapter_config.json", "{}".getBytes());
+        assertThat(extract(Archives.tarGz(files)).resolve("d")).isDirectory();
+    }
+
+    /** A ustar header block: name, type flag and size, with its checksum. */
+    private static byte[] tarHeader(String name, char type, long size) {
+        byte[] h = new byte[512];
+        System.arraycopy(name.getBytes(), 0, h, 0, name.length());
+        System.arraycopy(String.format("%07o\0", 0644).getBytes(), 0, h, 100, 8);
+        System.arraycopy(String.format("%011o\0", size).getBytes(), 0, h, 124, 12);
+        h[156] = (byte) type;
+        System.arraycopy("ustar\00000".getBytes(), 0, h, 257, 8);
+        java.util.Arrays.fill(h, 148, 156, (byte) ' ');
         long sum = 0;
-        for (int i = 0; i < 512; i++) {
-            sum += header[i] & 0xff;
+        for (byte b : h) {
+            sum += b & 0xff;
         }
-        byte[] chk = String.format("%06o\0 ", sum).getBytes();
-        System.arraycopy(chk, 0, header, 148, chk.length);
+        System.arraycopy(String.format("%06o\0 ", sum).getBytes(), 0, h, 148, 8);
+        return h;
+    }
+
+    private static byte[] gzip(byte[] raw) throws IOException {
         java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
         try (var out = new org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream(gz)) {
-            out.write(header);
+            out.write(raw);
         }
-        refused(gz.toByteArray(), RegistryException.Problem.TOO_LARGE, "archive entry adapter_model.safetensors declares 600000000 bytes");
+        return gz.toByteArray();
     }
 
     @Test
