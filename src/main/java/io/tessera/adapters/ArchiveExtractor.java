@@ -4,6 +4,7 @@ import static io.tessera.adapters.RegistryException.Problem.INVALID;
 import static io.tessera.adapters.RegistryException.Problem.REJECTED;
 import static io.tessera.adapters.RegistryException.Problem.TOO_LARGE;
 
+import io.tessera.engine.adapter.AdapterLoader;
 import io.tessera.store.InsufficientStorageException;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -80,7 +81,7 @@ public final class ArchiveExtractor {
         } catch (IOException | RuntimeException e) {
             // what the parsers throw on hostile bytes, checked or not
             throw new RegistryException(INVALID, "file: not a readable " + (zip ? "zip" : ".tar.gz") + " archive ("
-                    + e.getMessage() + ")");
+                    + AdapterLoader.brief(String.valueOf(e.getMessage())) + ")");
         }
     }
 
