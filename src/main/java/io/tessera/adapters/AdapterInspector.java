@@ -1,6 +1,7 @@
 package io.tessera.adapters;
 
 import static io.tessera.adapters.RegistryException.Problem.REJECTED;
+import static io.tessera.adapters.RegistryException.Problem.TOO_LARGE;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,6 +12,7 @@ import io.tessera.engine.adapter.AdapterLoader;
 import io.tessera.engine.adapter.ExpertGroupAdapter;
 import io.tessera.engine.adapter.LoraAdapter;
 import io.tessera.engine.adapter.PromptTuningAdapter;
+import io.tessera.engine.safetensors.SizeLimitException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,8 +38,9 @@ public final class AdapterInspector {
 
     private final AdapterLoader loader;
 
-    public AdapterInspector(DecoderModel model) {
-        this.loader = new AdapterLoader(model);
+    /** @param maxConfigBytes largest adapter_config.json read */
+    public AdapterInspector(DecoderModel model, long maxConfigBytes) {
+        this.loader = new AdapterLoader(model, maxConfigBytes);
     }
 
     /** The adapter directory inside an unpacked archive: its root, or the one directory that is all it holds. */
@@ -62,7 +65,7 @@ public final class AdapterInspector {
             a = loader.load(dir);
         } catch (CheckpointException e) {
             // the loader names files by path: show them as the archive names them, not where they were unpacked
-            throw new RegistryException(REJECTED, e.getMessage().replace(root + "/", ""));
+            throw new RegistryException(e instanceof SizeLimitException ? TOO_LARGE : REJECTED, e.getMessage().replace(root + "/", ""));
         }
         if (a instanceof LoraAdapter l) {
             return new Inspected(a, l.dora() ? "DORA" : "LORA", l.maxRank(), targets(dir));

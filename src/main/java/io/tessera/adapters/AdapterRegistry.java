@@ -11,10 +11,12 @@ import io.tessera.adapters.AdapterViews.AdapterDetail;
 import io.tessera.adapters.AdapterViews.AdapterView;
 import io.tessera.cluster.AdapterChanged;
 import io.tessera.cluster.ClusterEvents;
+import io.tessera.engine.adapter.AdapterLoader;
 import io.tessera.security.Caller;
 import io.tessera.security.Tenant;
 import io.tessera.security.TenantGoneException;
 import io.tessera.store.BlobStore;
+import io.tessera.store.InsufficientStorageException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.LockModeType;
@@ -53,11 +55,20 @@ public class AdapterRegistry {
     @Inject
     HostAdapterCache host;
 
+    /**
+     * Refuses a name that no tenant or adapter can have (400), before it reaches SQL: Postgres itself fails on NUL,
+     * and control characters would reach the log.
+     */
     public static void checkName(String what, String name) {
-        if (name == null || !NAME.matcher(name).matches() || name.contains("..")) {
-            throw new RegistryException(INVALID, what + " '" + name + "' is not allowed: 1-64 letters, digits, '.', '_' "
-                    + "or '-', starting with a letter or digit, without '/' or '..'");
+        if (!isName(name)) {
+            throw new RegistryException(INVALID, what + " '" + (name == null ? null : AdapterLoader.brief(name))
+                    + "' is not allowed: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit, without '/' or '..'");
         }
+    }
+
+    /** Whether a tenant or an adapter can have this name. */
+    public static boolean isName(String name) {
+        return name != null && NAME.matcher(name).matches() && !name.contains("..");
     }
 
     public AdapterView upload(Caller caller, String tenantName, String name, Path archive, boolean activate) throws IOException {
@@ -74,7 +85,8 @@ public class AdapterRegistry {
         try {
             Path root = Files.createDirectories(work.resolve("unpacked"));
             new ArchiveExtractor(limits(config)).extract(archive, root);
-            AdapterInspector.Inspected in = new AdapterInspector(base.model()).inspect(root, AdapterInspector.adapterDir(root));
+            AdapterInspector.Inspected in = new AdapterInspector(base.model(), config.maxConfigBytes())
+                    .inspect(root, AdapterInspector.adapterDir(root));
             String sha = sha256(archive);
             boolean blobExisted = blobs.exists(sha);
             blobs.put(sha, archive);
@@ -91,6 +103,9 @@ public class AdapterRegistry {
                 host.put(sha, in.adapter());   // prefetch: every replica is about to ask for it
             }
             return announce(new Changed(tenantId, view));
+        } catch (InsufficientStorageException e) {
+            Log.warnf("upload of %s refused: %s", name, e.getMessage());   // the operator has to free space
+            throw e;
         } finally {
             deleteTree(work);
         }
@@ -218,18 +233,21 @@ public class AdapterRegistry {
         if (tenantName == null || tenantName.isBlank()) {
             throw new RegistryException(INVALID, "the admin key must name the tenant (parameter 'tenant')");
         }
+        checkName("tenant name", tenantName);
         return Tenant.byName(tenantName).orElseThrow(() -> new RegistryException(NOT_FOUND,
                 "tenant '" + tenantName + "' not found"));
     }
 
     private static RegisteredAdapter adapter(Caller caller, String tenantName, String name) {
+        checkName("adapter name", name);
         Tenant t = tenant(caller, tenantName);
         return RegisteredAdapter.byName(t.id, name).orElseThrow(() -> new RegistryException(NOT_FOUND,
                 "adapter '" + name + "' not found"));
     }
 
     static ArchiveExtractor.Limits limits(RegistryConfig config) {
-        return new ArchiveExtractor.Limits(config.maxArchiveEntries(), config.maxUnpackedBytes(), config.maxCompressionRatio());
+        return new ArchiveExtractor.Limits(config.maxArchiveEntries(), config.maxUnpackedBytes(), config.maxCompressionRatio(),
+                config.maxConfigBytes());
     }
 
     public static String sha256(Path file) throws IOException {

@@ -18,7 +18,8 @@ public class RegistryCatalog implements AdapterCatalog {
 
     @Override
     public Optional<AdapterRef> resolve(Long tenantId, String model) {
-        if (tenantId == null) {
+        // a name no adapter can have (NUL, control characters) is simply not found, without a query
+        if (tenantId == null || !AdapterRegistry.isName(model)) {
             return Optional.empty();
         }
         return resolver.resolve(tenantId, model).map(r -> new AdapterRef(r.name(), r.version(), r.engineKey(),

@@ -23,6 +23,10 @@ public interface RegistryConfig {
     @WithDefault("20")
     long maxCompressionRatio();
 
+    /** Largest adapter_config.json accepted, in bytes (413 beyond): it is the one file read whole into memory. */
+    @WithDefault("1048576")
+    long maxConfigBytes();
+
     /** Where uploads are unpacked and blobs are materialized for loading. */
     @WithDefault("data/work")
     String workDir();

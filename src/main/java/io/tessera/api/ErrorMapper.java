@@ -17,6 +17,7 @@ import io.tessera.scheduler.QueueFullException;
 import io.tessera.scheduler.RequestTimeoutException;
 import io.tessera.scheduler.UnavailableException;
 import io.tessera.service.ServiceMetrics;
+import io.tessera.store.InsufficientStorageException;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.HttpHeaders;
@@ -55,6 +56,7 @@ public class ErrorMapper {
         KINDS.put(AdapterFetchException.class, new Kind(503, "service_unavailable", "adapter_unavailable"));
         KINDS.put(RateLimitedException.class, new Kind(429, "rate_limit_error", "rate_limit_exceeded"));
         KINDS.put(Counters.RedisDownException.class, new Kind(503, "service_unavailable", "redis_unavailable"));
+        KINDS.put(InsufficientStorageException.class, new Kind(507, "server_error", "insufficient_storage"));
     }
 
     /** Registry refusals: the kind follows the problem. */

@@ -32,6 +32,14 @@ public interface BlobStore {
 
     List<Blob> list() throws IOException;
 
+    /**
+     * Deletes what writes begun before {@code cutoff} left half done (a crash mid-upload); returns how many.
+     * Stores whose writes are atomic have nothing to sweep.
+     */
+    default int sweepPartial(Instant cutoff) throws IOException {
+        return 0;
+    }
+
     /** The relative key of a blob: blobs/sha256/ab/abcdef... (two-character fan-out keeps directories small). */
     static String key(String sha256) {
         if (!SHA256.matcher(sha256).matches()) {

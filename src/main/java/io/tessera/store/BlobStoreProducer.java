@@ -22,7 +22,7 @@ public class BlobStoreProducer {
     @ApplicationScoped
     BlobStore blobStore(StoreConfig config) {
         return switch (config.type()) {
-            case FS -> new FileSystemBlobStore(Path.of(config.root()));
+            case FS -> new FileSystemBlobStore(Path.of(config.root()), config.minFreeBytes());
             case S3 -> {
                 S3BlobStore s3 = s3(config.s3());
                 try {

@@ -24,6 +24,13 @@ public interface StoreConfig {
     @WithDefault("adapters-store")
     String root();
 
+    /**
+     * The filesystem store refuses an upload (507) that would leave less free space than this on its disk, which
+     * is often the embedded Postgres's too. 0: no check first (a copy that runs out of space still answers 507).
+     */
+    @WithDefault("67108864")
+    long minFreeBytes();
+
     S3 s3();
 
     enum Type { FS, S3 }

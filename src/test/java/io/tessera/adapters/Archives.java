@@ -16,9 +16,16 @@ import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
 import org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
 
-/** Builds test archives, good and hostile. Entry values: file bytes, or a {@link Link} for a symbolic link. */
+/**
+ * Builds test archives, good and hostile. Entry values: file bytes, a {@link Link} for a symbolic link, or (tar
+ * only) a {@link Special} entry; a name ending in '/' is a directory.
+ */
 public final class Archives {
     public record Link(String target) {
+    }
+
+    /** A tar entry of another type: TarConstants.LF_FIFO, LF_CHR, LF_BLK... */
+    public record Special(byte type) {
     }
 
     private Archives() {
@@ -65,6 +72,10 @@ public final class Archives {
                     TarArchiveEntry t = new TarArchiveEntry(e.getKey(), TarConstants.LF_SYMLINK);
                     t.setLinkName(l.target());
                     tar.putArchiveEntry(t);
+                } else if (e.getValue() instanceof Special s) {
+                    tar.putArchiveEntry(new TarArchiveEntry(e.getKey(), s.type()));
+                } else if (e.getKey().endsWith("/")) {
+                    tar.putArchiveEntry(new TarArchiveEntry(e.getKey()));
                 } else {
                     byte[] data = (byte[]) e.getValue();
                     TarArchiveEntry t = new TarArchiveEntry(e.getKey(), true);

@@ -4,13 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tessera.testing.S3Server;
+import io.tessera.testing.SmallDisk;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,7 +40,7 @@ class BlobStoreTest {
 
     @Test
     void fileSystem() throws IOException {
-        FileSystemBlobStore store = new FileSystemBlobStore(tmp.resolve("store"));
+        FileSystemBlobStore store = new FileSystemBlobStore(tmp.resolve("store"), 0);
         contract(store);
         assertThat(tmp.resolve("store/blobs/sha256/ab/" + SHA)).doesNotExist();
     }
@@ -57,6 +61,54 @@ class BlobStoreTest {
                     .hasMessageContaining("S3 get");
             assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
             assertThat(tmp.resolve("got")).doesNotExist();
+        }
+    }
+
+    @Test
+    void aFullDiskRefusesTheBlobAndKeepsNothingOfIt() throws IOException {
+        Path src = Files.write(tmp.resolve("src"), new byte[1 << 20]);
+        Path root = tmp.resolve("small");
+        try (SmallDisk disk = SmallDisk.mount(root, 256 << 10)) {
+            // no reserve: the copy itself runs out of space
+            FileSystemBlobStore store = new FileSystemBlobStore(root, 0);
+            assertThatThrownBy(() -> store.put(SHA, src)).isInstanceOf(InsufficientStorageException.class)
+                    .hasMessageContaining("the adapter store is out of disk space");
+            assertThat(store.exists(SHA)).isFalse();
+            assertThat(filesUnder(root)).isZero();
+            // a blob that fits is still stored
+            store.put(SHA, Files.write(tmp.resolve("small-src"), "weights".getBytes()));
+            assertThat(store.exists(SHA)).isTrue();
+        }
+    }
+
+    @Test
+    void aBlobThatWouldEatTheReserveIsRefusedBeforeItIsWritten() throws IOException {
+        Path src = Files.write(tmp.resolve("src"), "weights".getBytes());
+        long free = Files.getFileStore(tmp).getUsableSpace();
+        FileSystemBlobStore store = new FileSystemBlobStore(tmp.resolve("store"), free);
+        assertThatThrownBy(() -> store.put(SHA, src)).isInstanceOf(InsufficientStorageException.class)
+                .hasMessageContaining("the adapter store has no room for 7 more bytes");
+        assertThat(filesUnder(tmp.resolve("store"))).isZero();
+    }
+
+    @Test
+    void partialBlobsOlderThanTheCutoffAreSwept() throws IOException {
+        FileSystemBlobStore store = new FileSystemBlobStore(tmp.resolve("store"), 0);
+        Path dir = Files.createDirectories(tmp.resolve("store/blobs/sha256/ab"));
+        Path old = Files.write(dir.resolve(".upload-123.tmp"), new byte[1]);
+        Files.setLastModifiedTime(old, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
+        Path fresh = Files.write(dir.resolve(".upload-456.tmp"), new byte[1]);
+        store.put(SHA, Files.write(tmp.resolve("src"), "weights".getBytes()));
+        Files.setLastModifiedTime(dir.resolve(SHA), FileTime.from(Instant.now().minus(Duration.ofHours(1))));
+        assertThat(store.sweepPartial(Instant.now().minus(Duration.ofMinutes(1)))).isEqualTo(1);
+        assertThat(old).doesNotExist();
+        assertThat(fresh).exists();
+        assertThat(store.exists(SHA)).isTrue();
+    }
+
+    private static long filesUnder(Path root) throws IOException {
+        try (Stream<Path> s = Files.walk(root)) {
+            return s.filter(Files::isRegularFile).count();
         }
     }
 

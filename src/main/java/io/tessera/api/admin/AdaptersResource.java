@@ -7,10 +7,13 @@ import io.tessera.adapters.AdapterViews.AdapterDetail;
 import io.tessera.adapters.AdapterViews.AdapterView;
 import io.tessera.adapters.RegistryException;
 import io.tessera.api.CurrentCaller;
+import io.tessera.api.ErrorResponse;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -42,6 +45,19 @@ public class AdaptersResource {
 
     @POST
     @Consumes(MediaType.MULTIPART_FORM_DATA)
+    @APIResponse(responseCode = "201", description = "stored; the adapter with its new version",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = AdapterView.class)))
+    @APIResponse(responseCode = "400", description = "not a .zip or .tar.gz, an unsafe entry, or a name not allowed",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ErrorResponse.class)))
+    @APIResponse(responseCode = "413", description = "over a size limit (upload, unpacked bytes, entries, "
+            + "adapter_config.json, safetensors header); the message names the limit",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ErrorResponse.class)))
+    @APIResponse(responseCode = "422", description = "an adapter this base model cannot serve exactly (the message says "
+            + "why and names the field or file): shapes, NaN/Inf, non-positive or non-finite scaling, invalid patterns, "
+            + "special archive entries",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ErrorResponse.class)))
+    @APIResponse(responseCode = "507", description = "the store's disk is full (code insufficient_storage); nothing was kept",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ErrorResponse.class)))
     public Response upload(@RestForm String name, @RestForm("file") FileUpload file, @RestForm String activate,
                            @RestForm String tenant, @QueryParam("tenant") String tenantQuery) throws IOException {
         if (file == null || file.uploadedFile() == null) {

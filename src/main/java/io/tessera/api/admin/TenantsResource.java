@@ -2,6 +2,7 @@ package io.tessera.api.admin;
 
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import io.tessera.adapters.AdapterRegistry;
 import io.tessera.adapters.RegistryException;
 import io.tessera.security.Tenants;
 import io.tessera.security.Tenants.IssuedKey;
@@ -50,6 +51,7 @@ public class TenantsResource {
     @POST
     @Path("/{name}/keys")
     public Response issueKey(@PathParam("name") String name) {
+        AdapterRegistry.checkName("tenant name", name);
         return Response.status(201).entity(tenants.issueKey(caller.get(), name)).build();
     }
 
@@ -58,6 +60,7 @@ public class TenantsResource {
     @APIResponse(responseCode = "204", description = "deleted, with its keys and adapters")
     @Path("/{name}")
     public Response delete(@PathParam("name") String name) {
+        AdapterRegistry.checkName("tenant name", name);
         tenants.delete(caller.get(), name);
         return Response.noContent().build();
     }
@@ -65,6 +68,7 @@ public class TenantsResource {
     @GET
     @Path("/{name}/keys")
     public Map<String, List<KeyView>> keys(@PathParam("name") String name) {
+        AdapterRegistry.checkName("tenant name", name);
         return Map.of("data", tenants.keys(caller.get(), name));
     }
 
@@ -73,6 +77,7 @@ public class TenantsResource {
     @APIResponse(responseCode = "204", description = "revoked (also when it already was)")
     @Path("/{name}/keys/{id}")
     public Response revokeKey(@PathParam("name") String name, @PathParam("id") long id) {
+        AdapterRegistry.checkName("tenant name", name);
         tenants.revokeKey(caller.get(), name, id);
         return Response.noContent().build();
     }

@@ -6,8 +6,10 @@ import io.tessera.engine.Checkpoint;
 import io.tessera.engine.DecoderModel;
 import io.tessera.engine.ModelConfig;
 import io.tessera.engine.ModelConfig.MoeConfig;
+import io.tessera.engine.safetensors.SizeLimitException;
 import io.tessera.engine.safetensors.TensorInfo;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,7 +22,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Pattern;
+import java.util.function.BiFunction;
 import java.util.stream.Stream;
 
 /**
@@ -32,13 +34,29 @@ public final class AdapterLoader {
     private static final Set<String> PICKLE_SUFFIXES = Set.of(".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt");
     private static final List<String> PROJECTIONS = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
     private static final String PREFIX = "base_model.model.";
+    /** A PEFT adapter_config.json is a few kilobytes; one this large is an attack on memory. */
+    public static final long DEFAULT_MAX_CONFIG_BYTES = 1 << 20;
+    /** rank_pattern / alpha_pattern entries (a config may list every module of a large model). */
+    static final int MAX_PATTERN_KEYS = 4096;
+    /** Keys of one pattern map that need RE2/J: matching cost is their number times the modules. */
+    static final int MAX_REGEX_KEYS = 64;
 
     private final DecoderModel model;
     private final ModelConfig config;
+    private final long maxConfigBytes;
 
     public AdapterLoader(DecoderModel model) {
+        this(model, DEFAULT_MAX_CONFIG_BYTES);
+    }
+
+    /** @param maxConfigBytes adapter_config.json larger than this is refused before it is read */
+    public AdapterLoader(DecoderModel model, long maxConfigBytes) {
+        if (maxConfigBytes < 2 || maxConfigBytes > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("maxConfigBytes " + maxConfigBytes + " is outside 2.." + (Integer.MAX_VALUE - 8));
+        }
         this.model = model;
         this.config = model.config();
+        this.maxConfigBytes = maxConfigBytes;
     }
 
     public Adapter load(Path dir) {
@@ -77,9 +95,16 @@ public final class AdapterLoader {
         }
     }
 
-    private static JsonNode readConfig(Path file) {
+    private JsonNode readConfig(Path file) {
         try {
-            JsonNode n = new ObjectMapper().readTree(Files.readString(file));
+            byte[] bytes;
+            try (InputStream in = Files.newInputStream(file)) {
+                bytes = in.readNBytes((int) maxConfigBytes + 1);
+            }
+            if (bytes.length > maxConfigBytes) {
+                throw new SizeLimitException(file + ": larger than the limit of " + maxConfigBytes + " bytes for adapter_config.json");
+            }
+            JsonNode n = new ObjectMapper().readTree(bytes);
             if (n == null || !n.isObject()) {
                 throw new AdapterException(file + ": not a JSON object");
             }
@@ -99,7 +124,7 @@ public final class AdapterLoader {
         }
         JsonNode mts = cfg.get("modules_to_save");
         if (mts != null && !mts.isNull() && !(mts.isArray() && mts.isEmpty())) {
-            throw new AdapterException(cfgFile + ": modules_to_save " + mts + " is not supported (full module copies cannot be batched)");
+            throw new AdapterException(cfgFile + ": modules_to_save " + brief(mts.toString()) + " is not supported (full module copies cannot be batched)");
         }
         if (cfg.path("lora_bias").asBoolean(false) || !cfg.path("bias").asText("none").equals("none")) {
             throw new AdapterException(cfgFile + ": trained biases (bias / lora_bias) are not supported");
@@ -110,8 +135,11 @@ public final class AdapterLoader {
             }
         }
         TargetMatcher targets = new TargetMatcher(cfgFile, cfg);
-        int r = cfg.path("r").asInt(8);
-        double alpha = cfg.path("lora_alpha").asDouble(8);
+        // PEFT's defaults: r 8, lora_alpha 8
+        int r = cfg.has("r") ? rank(cfgFile, "r", cfg.get("r")) : 8;
+        double alpha = cfg.has("lora_alpha") ? alpha(cfgFile, "lora_alpha", cfg.get("lora_alpha")) : 8;
+        List<Rule<Integer>> rankPattern = rules(cfgFile, cfg, "rank_pattern", (f, n) -> rank(cfgFile, f, n));
+        List<Rule<Double>> alphaPattern = rules(cfgFile, cfg, "alpha_pattern", (f, n) -> alpha(cfgFile, f, n));
         boolean rs = cfg.path("use_rslora").asBoolean(false);
         boolean dora = cfg.path("use_dora").asBoolean(false);
         Map<String, LoraAdapter.Module> modules = new LinkedHashMap<>();
@@ -128,12 +156,21 @@ public final class AdapterLoader {
                 if (mlp && !dense) {
                     throw new AdapterException(cfgFile + ": target " + proj + " is an expert MLP of a MoGE model; LoRA there is not supported");
                 }
-                int rank = pattern(cfg.get("rank_pattern"), module, r);
-                double a = pattern(cfg.get("alpha_pattern"), module, alpha);
+                int rank = first(rankPattern, module, r);
+                double a = first(alphaPattern, module, alpha);
                 float scale = (float) (rs ? a / Math.sqrt(rank) : a / rank);
+                if (!(scale > 0) || !Float.isFinite(scale)) {
+                    throw new AdapterException(cfgFile + ": the scaling of " + module + " (lora_alpha / alpha_pattern "
+                            + a + " over " + (rs ? "sqrt(r) " : "r ") + rank + ") is not a positive finite float32");
+                }
                 int in = model.inputSize(proj);
                 int[] range = model.outputRange(io.tessera.engine.Site.of(proj), proj);
                 int out = range[1] - range[0];
+                if (rank > Math.min(in, out)) {
+                    // full rank already; larger only costs memory (every slot of the rank's bucket, on every site)
+                    throw new AdapterException(cfgFile + ": rank " + rank + " of " + module + " (r / rank_pattern) is above "
+                            + "min(in, out) = " + Math.min(in, out));
+                }
                 String base = PREFIX + module;
                 float[] wa = tensor(cp, weights, base + ".lora_A.weight", rank, in);
                 float[] wb = tensor(cp, weights, base + ".lora_B.weight", out, rank);
@@ -150,7 +187,8 @@ public final class AdapterLoader {
             }
         }
         if (modules.isEmpty()) {
-            throw new AdapterException(cfgFile + ": target_modules " + cfg.get("target_modules") + " match no module of the base model");
+            throw new AdapterException(cfgFile + ": target_modules " + brief(cfg.get("target_modules").toString())
+                    + " match no module of the base model");
         }
         for (String name : cp.names()) {
             if (!used.contains(name)) {
@@ -183,16 +221,69 @@ public final class AdapterLoader {
         return res;
     }
 
-    /** PEFT's rule: the first key k, in file order, for which (.*\.)?(k)$ matches the module name. */
-    private static <T extends Number> T pattern(JsonNode map, String module, T fallback) {
-        if (map != null && map.isObject()) {
-            for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                if (Pattern.compile("(.*\\.)?(" + e.getKey() + ")$").matcher(module).matches()) {
-                    @SuppressWarnings("unchecked")
-                    T v = (T) (fallback instanceof Integer ? (Number) e.getValue().asInt() : (Number) e.getValue().asDouble());
-                    return v;
-                }
+    /** A LoRA rank: a JSON integer >= 1 (a string, a fraction or 0 would make PEFT fail or divide by zero). */
+    private static int rank(Path cfgFile, String field, JsonNode n) {
+        if (!n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < 1) {
+            throw new AdapterException(cfgFile + ": " + field + " must be an integer >= 1, not " + shown(n));
+        }
+        return n.intValue();
+    }
+
+    /** A LoRA alpha: a finite JSON number > 0 (not a string such as "NaN", not 1e309, which parses as infinity). */
+    private static double alpha(Path cfgFile, String field, JsonNode n) {
+        if (!n.isNumber() || !Double.isFinite(n.doubleValue()) || n.doubleValue() <= 0) {
+            throw new AdapterException(cfgFile + ": " + field + " must be a finite number > 0, not " + shown(n));
+        }
+        return n.doubleValue();
+    }
+
+    /** A number as its value (Jackson writes an infinite double as the string "Infinity"), anything else as JSON. */
+    private static String shown(JsonNode n) {
+        return n.isNumber() ? n.asText() : brief(n.toString());
+    }
+
+    /** Text from an upload or a request as a message may quote it: one line, at most 120 characters. */
+    public static String brief(String s) {
+        StringBuilder b = new StringBuilder();
+        s.codePoints().limit(120)
+                .forEach(c -> b.append(Character.isISOControl(c) ? String.format("\\u%04x", c) : Character.toString(c)));
+        return s.codePointCount(0, s.length()) > 120 ? b + "..." : b.toString();
+    }
+
+    /** One rank_pattern / alpha_pattern entry. */
+    private record Rule<T>(ModulePattern pattern, T value) {
+    }
+
+    /** A pattern map's entries in file order, every key and value checked before any module is matched. */
+    private static <T> List<Rule<T>> rules(Path cfgFile, JsonNode cfg, String field, BiFunction<String, JsonNode, T> value) {
+        JsonNode map = cfg.get(field);
+        if (map == null || map.isNull()) {
+            return List.of();
+        }
+        if (!map.isObject() || map.size() > MAX_PATTERN_KEYS) {
+            throw new AdapterException(cfgFile + ": " + field + " must be an object of at most " + MAX_PATTERN_KEYS
+                    + " module patterns");
+        }
+        List<Rule<T>> rules = new ArrayList<>();
+        int regexes = 0;
+        for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String key = brief(e.getKey());
+            ModulePattern p = ModulePattern.suffix(cfgFile, field + " key '" + key + "'", e.getKey());
+            if (p.isRegex() && ++regexes > MAX_REGEX_KEYS) {
+                throw new AdapterException(cfgFile + ": " + field + " has more than " + MAX_REGEX_KEYS
+                        + " keys that are regular expressions (plain module names are not limited so)");
+            }
+            rules.add(new Rule<>(p, value.apply(field + " value of '" + key + "'", e.getValue())));
+        }
+        return rules;
+    }
+
+    /** PEFT's rule: the value of the first key, in file order, that matches the module name. */
+    private static <T> T first(List<Rule<T>> rules, String module, T fallback) {
+        for (Rule<T> rule : rules) {
+            if (rule.pattern().matches(module)) {
+                return rule.value();
             }
         }
         return fallback;
@@ -201,14 +292,15 @@ public final class AdapterLoader {
     /** target_modules (list: name or suffix match; string: full regex), layers_to_transform, exclude_modules. */
     private static final class TargetMatcher {
         private final List<String> names = new ArrayList<>();
-        private final Pattern regex;
+        private final ModulePattern regex;
         private final Set<Integer> layers = new HashSet<>();
         private final List<String> excluded = new ArrayList<>();
+        private final ModulePattern excludedRegex;
 
         TargetMatcher(Path cfgFile, JsonNode cfg) {
             JsonNode t = cfg.get("target_modules");
             if (t != null && t.isTextual()) {
-                regex = Pattern.compile(t.asText());
+                regex = ModulePattern.full(cfgFile, "target_modules", t.asText());
             } else if (t != null && t.isArray() && !t.isEmpty()) {
                 regex = null;
                 t.forEach(n -> names.add(n.asText()));
@@ -230,10 +322,15 @@ public final class AdapterLoader {
             if (ex != null && ex.isArray()) {
                 ex.forEach(n -> excluded.add(n.asText()));
             }
+            // PEFT: a string is a regular expression matched against the whole name, like target_modules
+            excludedRegex = ex != null && ex.isTextual() ? ModulePattern.full(cfgFile, "exclude_modules", ex.asText()) : null;
         }
 
         boolean matches(String module, int layer) {
             if (!layers.isEmpty() && !layers.contains(layer)) {
+                return false;
+            }
+            if (excludedRegex != null && excludedRegex.matches(module)) {
                 return false;
             }
             for (String x : excluded) {
@@ -242,7 +339,7 @@ public final class AdapterLoader {
                 }
             }
             if (regex != null) {
-                return regex.matcher(module).matches();
+                return regex.matches(module);
             }
             for (String n : names) {
                 if (module.equals(n) || module.endsWith("." + n)) {
@@ -256,7 +353,7 @@ public final class AdapterLoader {
     // ---- prompt tuning ----
 
     private PromptTuningAdapter promptTuning(Path cfgFile, JsonNode cfg, Path weights, Checkpoint cp) {
-        if (cfg.path("num_transformer_submodules").asInt(1) != 1) {
+        if (cfg.path("num_transformer_submodules").asLong(1) != 1) {
             throw new AdapterException(cfgFile + ": num_transformer_submodules must be 1 for a decoder");
         }
         for (String name : cp.names()) {
@@ -268,11 +365,14 @@ public final class AdapterLoader {
             throw new AdapterException(weights + ": missing tensor prompt_embeddings");
         }
         TensorInfo t = cp.info("prompt_embeddings");
-        int n = (int) t.shape()[0];
-        if (t.shape().length != 2 || n < 1 || n > 512) {
-            throw new AdapterException(weights + ": prompt_embeddings must be [num_virtual_tokens (1..512), hidden]");
+        // the rank first: a scalar has no first dimension to read
+        if (t.shape().length != 2 || t.shape()[0] < 1 || t.shape()[0] > 512) {
+            throw new AdapterException(weights + ": prompt_embeddings has shape " + t.shapeString()
+                    + "; it must be [num_virtual_tokens (1..512), hidden]");
         }
-        if (cfg.has("num_virtual_tokens") && cfg.get("num_virtual_tokens").asInt() != n) {
+        int n = (int) t.shape()[0];
+        JsonNode nvt = cfg.get("num_virtual_tokens");
+        if (nvt != null && !(nvt.isIntegralNumber() && nvt.canConvertToInt() && nvt.intValue() == n)) {
             throw new AdapterException(cfgFile + ": num_virtual_tokens " + cfg.get("num_virtual_tokens") + " disagrees with prompt_embeddings " + t.shapeString());
         }
         float[] emb = tensor(cp, weights, "prompt_embeddings", n, config.hiddenSize());
@@ -284,8 +384,8 @@ public final class AdapterLoader {
     private ExpertGroupAdapter expertGroups(Path cfgFile, JsonNode cfg, Path weights, Checkpoint cp) {
         MoeConfig moe = config.moe().orElseThrow(() -> new AdapterException(cfgFile
                 + ": MOGE_EXPERT_GROUPS adapters need a MoGE base model, this one is " + config.modelType()));
-        if (cfg.has("num_experts") && cfg.get("num_experts").asInt() != moe.numExperts()
-                || cfg.has("num_expert_groups") && cfg.get("num_expert_groups").asInt() != moe.numExpertGroups()) {
+        if (cfg.has("num_experts") && cfg.get("num_experts").asLong() != moe.numExperts()
+                || cfg.has("num_expert_groups") && cfg.get("num_expert_groups").asLong() != moe.numExpertGroups()) {
             throw new AdapterException(cfgFile + ": num_experts / num_expert_groups do not match the base model ("
                     + moe.numExperts() + " / " + moe.numExpertGroups() + ")");
         }
@@ -295,7 +395,7 @@ public final class AdapterLoader {
         }
         TreeSet<Integer> groups = new TreeSet<>();
         for (JsonNode n : g) {
-            if (!n.isIntegralNumber() || n.asInt() < 0 || n.asInt() >= moe.numExpertGroups()) {
+            if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() < 0 || n.asInt() >= moe.numExpertGroups()) {
                 throw new AdapterException(cfgFile + ": expert group " + n + " is outside 0.." + (moe.numExpertGroups() - 1));
             }
             groups.add(n.asInt());

@@ -79,8 +79,13 @@ public final class SafetensorsFile implements AutoCloseable {
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             readFully(ch, len, 0);
             long headerLen = len.flip().getLong();
-            if (headerLen < 2 || headerLen > MAX_HEADER_BYTES) {
-                throw fail(path, "header length " + Long.toUnsignedString(headerLen) + " is outside 2.." + MAX_HEADER_BYTES);
+            // unsigned on disk: a "negative" length is one past 2^63, so over the limit too
+            if (headerLen < 0 || headerLen > MAX_HEADER_BYTES) {
+                throw new SizeLimitException(path + ": header length " + Long.toUnsignedString(headerLen)
+                        + " is over the limit of " + MAX_HEADER_BYTES + " bytes");
+            }
+            if (headerLen < 2) {
+                throw fail(path, "header length " + headerLen + " is shorter than the 2 bytes of an empty JSON object");
             }
             if (8 + headerLen > size) {
                 throw fail(path, "header length " + headerLen + " runs past the end of the file (" + size + " bytes)");

@@ -5,22 +5,28 @@ import static io.tessera.TestSupport.LLAMA_TINY;
 import static io.tessera.TestSupport.assertOneLine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.tessera.TestSupport;
 import io.tessera.TestSupport.RawSafetensors;
 import io.tessera.engine.Engine;
+import io.tessera.engine.safetensors.SafetensorsFile;
+import io.tessera.engine.safetensors.SizeLimitException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -135,5 +141,171 @@ class AdapterRefusalTest {
     void unknownPeftTypeIsRefused() throws IOException {
         TestSupport.editJson(config, c -> c.put("peft_type", "IA3"));
         assertRefused(config, "unsupported peft_type 'IA3'");
+    }
+
+    /** Sets a config field to a JSON value written as is (1e309 must reach the loader as the text the tenant sent). */
+    private void setRaw(String field, String json) throws IOException {
+        TestSupport.editJson(config, c -> c.put(field, "@RAW@"));
+        Files.writeString(config, Files.readString(config).replace("\"@RAW@\"", json));
+    }
+
+    // numeric isolation: a scaling that is not a positive finite float would write NaN or Inf into the batch
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
+        "lora_alpha    | \"NaN\"               | lora_alpha must be a finite number > 0, not \"NaN\"",
+        "lora_alpha    | 1e309                 | lora_alpha must be a finite number > 0, not Infinity",
+        "lora_alpha    | -8                    | lora_alpha must be a finite number > 0, not -8",
+        "lora_alpha    | 0                     | lora_alpha must be a finite number > 0, not 0",
+        "lora_alpha    | null                  | lora_alpha must be a finite number > 0, not null",
+        "lora_alpha    | 1e40                  | lora_alpha / alpha_pattern 1.0E40 over r 4) is not a positive finite float32",
+        "lora_alpha    | 1e-320                | is not a positive finite float32",
+        "r             | 0                     | r must be an integer >= 1, not 0",
+        "r             | -4                    | r must be an integer >= 1, not -4",
+        "r             | 4.5                   | r must be an integer >= 1, not 4.5",
+        "r             | \"4\"                 | r must be an integer >= 1, not \"4\"",
+        "r             | 1e309                 | r must be an integer >= 1, not Infinity",
+        "r             | 4294967300            | r must be an integer >= 1, not 4294967300",
+        "r             | 65                    | rank 65 of model.layers.0.self_attn.q_proj (r / rank_pattern) is above min(in, out) = 64",
+        "rank_pattern  | {\"q_proj\": 0}         | rank_pattern value of 'q_proj' must be an integer >= 1, not 0",
+        "rank_pattern  | {\"q_proj\": 2.5}       | rank_pattern value of 'q_proj' must be an integer >= 1, not 2.5",
+        "rank_pattern  | [4]                   | rank_pattern must be an object",
+        "alpha_pattern | {\"v_proj\": 1e309}     | alpha_pattern value of 'v_proj' must be a finite number > 0, not Infinity",
+        "alpha_pattern | {\"v_proj\": \"NaN\"}   | alpha_pattern value of 'v_proj' must be a finite number > 0, not \"NaN\"",
+        "alpha_pattern | {\"v_proj\": -1}        | alpha_pattern value of 'v_proj' must be a finite number > 0, not -1",
+    })
+    void scalingThatIsNotPositiveAndFiniteIsRefused(String field, String json, String reason) throws IOException {
+        setRaw(field, json);
+        assertRefused(config, reason);
+    }
+
+    @Test
+    void rsLoraWithRankZeroIsRefused() throws IOException {
+        TestSupport.editJson(config, c -> c.put("use_rslora", true).put("r", 0));
+        assertRefused(config, "r must be an integer >= 1, not 0");
+    }
+
+    @Test
+    void patternValuesApplyByPeftRules() throws IOException {
+        // the first matching key wins; a full name and a plain suffix both match
+        TestSupport.editJson(config, c -> {
+            c.putObject("rank_pattern").put("model.layers.1.self_attn.v_proj", 2).put("v_proj", 3);
+            c.putObject("alpha_pattern").put("layers\\.0\\..*q_proj", 2.0);
+        });
+        withVProjRank(withVProjRank(RawSafetensors.read(weights), 0, 3), 1, 2).write(weights);
+        LoraAdapter a = (LoraAdapter) loader.load(dir);
+        assertThat(a.modules().get("0.v_proj").rank()).isEqualTo(3);
+        assertThat(a.modules().get("1.v_proj").rank()).isEqualTo(2);
+        assertThat(a.modules().get("0.q_proj").scale()).isEqualTo(2.0f / 4);
+        assertThat(a.modules().get("1.q_proj").scale()).isEqualTo(8.0f / 4);
+    }
+
+    /** The file with v_proj of {@code layer} (in 64, out 32) replaced by zero weights of rank {@code r}. */
+    private static RawSafetensors withVProjRank(RawSafetensors st, int layer, int r) {
+        String m = "base_model.model.model.layers." + layer + ".self_attn.v_proj";
+        RawSafetensors out = st.without(m + ".lora_A.weight").without(m + ".lora_B.weight");
+        int end = out.data().length;
+        int bytes = r * 64 * 4;
+        out.header().putObject(m + ".lora_A.weight").put("dtype", "F32").putArray("shape").add(r).add(64);
+        out.setOffsets(m + ".lora_A.weight", end, end + bytes);
+        out.header().putObject(m + ".lora_B.weight").put("dtype", "F32").putArray("shape").add(32).add(r);
+        out.setOffsets(m + ".lora_B.weight", end + bytes, end + bytes + r * 32 * 4);
+        return new RawSafetensors(out.header(), TestSupport.concat(out.data(), new byte[bytes + r * 32 * 4]));
+    }
+
+    // patterns from uploads: linear time (RE2/J), and an invalid one names its field
+
+    @Test
+    void catastrophicTargetRegexIsAnsweredQuickly() throws IOException {
+        // java.util.regex backtracks exponentially in the name's length on this pattern
+        TestSupport.editJson(config, c -> c.put("target_modules", "((.*)*)*X"));
+        assertTimeoutPreemptively(Duration.ofSeconds(2), () -> assertRefused(config, "target_modules \"((.*)*)*X\" match no module"));
+    }
+
+    @Test
+    void catastrophicPatternKeysAreAnsweredQuickly() throws IOException {
+        TestSupport.editJson(config, c -> {
+            c.putObject("rank_pattern").put("((.*)*)*X", 2);
+            c.putObject("alpha_pattern").put("((.*)*)*X", 2);
+        });
+        LoraAdapter a = assertTimeoutPreemptively(Duration.ofSeconds(2), () -> (LoraAdapter) loader.load(dir));
+        assertThat(a.maxRank()).isEqualTo(4);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
+        "target_modules  | \"(\"                    | target_modules is not a valid regular expression (missing closing ))",
+        "target_modules  | \"(?=q)q_proj\"          | target_modules is not a valid regular expression",
+        "target_modules  | \"((a{999}){999}){999}\" | target_modules repeats too much to compile",
+        "exclude_modules | \"[\"                    | exclude_modules is not a valid regular expression",
+        "rank_pattern    | {\"(\": 2}               | rank_pattern key '(' is not a valid regular expression",
+        "alpha_pattern   | `{\"v_proj|(\": 2}`      | alpha_pattern key 'v_proj|(' is not a valid regular expression",
+    })
+    void invalidPatternsAreRefusedNamingTheField(String field, String json, String reason) throws IOException {
+        setRaw(field, json);
+        assertTimeoutPreemptively(Duration.ofSeconds(2), () -> assertRefused(config, reason));
+    }
+
+    @Test
+    void configTextIsQuotedOnOneShortLine() throws IOException {
+        TestSupport.editJson(config, c -> c.putObject("rank_pattern").put("x\n(" + "y".repeat(5000), 2));
+        assertRefused(config, "rank_pattern key 'x\\u000a(yyy", "y...' is 5003 characters long, over the limit of 1024");
+    }
+
+    @Test
+    void tooManyRegexKeysAreRefused() throws IOException {
+        TestSupport.editJson(config, c -> {
+            var m = c.putObject("rank_pattern");
+            for (int i = 0; i <= AdapterLoader.MAX_REGEX_KEYS; i++) {
+                m.put("x" + i + "(a|b)", 2);
+            }
+        });
+        assertRefused(config, "rank_pattern has more than " + AdapterLoader.MAX_REGEX_KEYS + " keys that are regular expressions");
+    }
+
+    @Test
+    void excludeModulesAsARegexExcludes() throws IOException {
+        String v1 = "base_model.model.model.layers.1.self_attn.v_proj";
+        TestSupport.editJson(config, c -> c.put("exclude_modules", ".*\\.1\\.self_attn\\.v_proj"));
+        RawSafetensors.read(weights).without(v1 + ".lora_A.weight").without(v1 + ".lora_B.weight").write(weights);
+        assertThat(((LoraAdapter) loader.load(dir)).modules()).containsOnlyKeys("0.q_proj", "0.v_proj", "1.q_proj");
+    }
+
+    // shapes and sizes checked before they are used
+
+    @ParameterizedTest
+    @ValueSource(strings = {"[]", "[512]", "[1, 8, 64]", "[0, 64]"})
+    void promptEmbeddingsOfAnotherRankAreRefused(String shape) throws IOException {
+        Files.copy(FIXTURES.resolve("adapters/llama-tiny/prompt-8/adapter_config.json"), config, StandardCopyOption.REPLACE_EXISTING);
+        long[] dims = TestSupport.JSON.readValue(shape, long[].class);
+        long elements = 1;
+        for (long d : dims) {
+            elements *= d;
+        }
+        String header = "{\"prompt_embeddings\":{\"dtype\":\"F32\",\"shape\":" + shape + ",\"data_offsets\":[0," + elements * 4 + "]}}";
+        TestSupport.writeSafetensors(weights, header, new byte[(int) elements * 4]);
+        assertRefused(weights, "prompt_embeddings has shape " + shape + "; it must be [num_virtual_tokens (1..512), hidden]");
+    }
+
+    @Test
+    void oversizedConfigIsRefusedBeforeItIsRead() throws IOException {
+        TestSupport.editJson(config, c -> c.put("padding", " ".repeat((int) AdapterLoader.DEFAULT_MAX_CONFIG_BYTES)));
+        assertThatThrownBy(() -> loader.load(dir)).isExactlyInstanceOf(SizeLimitException.class)
+                .satisfies(e -> assertOneLine(e, config, "larger than the limit of 1048576 bytes for adapter_config.json"));
+        // a smaller configured limit applies as well
+        Files.copy(FIXTURES.resolve("adapters/llama-tiny/lora-qv/adapter_config.json"), config, StandardCopyOption.REPLACE_EXISTING);
+        assertThatThrownBy(() -> new AdapterLoader(engine.model(), 64).load(dir)).isExactlyInstanceOf(SizeLimitException.class)
+                .hasMessageContaining("limit of 64 bytes");
+    }
+
+    @Test
+    void safetensorsHeaderLengthOverTheLimitIsRefusedBeforeAllocating() throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(SafetensorsFile.MAX_HEADER_BYTES + 1);
+        Files.write(weights, b.array());
+        assertThatThrownBy(() -> loader.load(dir)).isExactlyInstanceOf(SizeLimitException.class)
+                .satisfies(e -> assertOneLine(e, weights, "header length 104857601 is over the limit of 104857600 bytes"));
+        Files.write(weights, ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(-1).array());
+        assertThatThrownBy(() -> loader.load(dir)).isExactlyInstanceOf(SizeLimitException.class)
+                .hasMessageContaining("header length 18446744073709551615 is over the limit");
     }
 }
