@@ -23,6 +23,7 @@ import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -56,6 +57,9 @@ public class ErrorMapper {
         KINDS.put(AdapterFetchException.class, new Kind(503, "service_unavailable", "adapter_unavailable"));
         KINDS.put(RateLimitedException.class, new Kind(429, "rate_limit_error", "rate_limit_exceeded"));
         KINDS.put(Counters.RedisDownException.class, new Kind(503, "service_unavailable", "redis_unavailable"));
+        // a checked IOException reaching a mapper comes from reading the request body (a malformed multipart body, a
+        // client gone mid-upload): the resources wrap the service's own I/O failures, which stay 500s
+        KINDS.put(IOException.class, new Kind(400, "invalid_request_error", "invalid_body"));
         KINDS.put(InsufficientStorageException.class, new Kind(507, "server_error", "insufficient_storage"));
     }
 

@@ -8,6 +8,7 @@ import io.tessera.adapters.AdapterViews.AdapterView;
 import io.tessera.adapters.RegistryException;
 import io.tessera.api.CurrentCaller;
 import io.tessera.api.ErrorResponse;
+import io.tessera.store.InsufficientStorageException;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import jakarta.ws.rs.Consumes;
@@ -23,6 +24,7 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 import org.jboss.resteasy.reactive.RestForm;
@@ -59,15 +61,24 @@ public class AdaptersResource {
     @APIResponse(responseCode = "507", description = "the store's disk is full (code insufficient_storage); nothing was kept",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ErrorResponse.class)))
     public Response upload(@RestForm String name, @RestForm("file") FileUpload file, @RestForm String activate,
-                           @RestForm String tenant, @QueryParam("tenant") String tenantQuery) throws IOException {
+                           @RestForm String tenant, @QueryParam("tenant") String tenantQuery)
+            throws InsufficientStorageException {
         if (file == null || file.uploadedFile() == null) {
             throw new RegistryException(INVALID, "form field 'file' (a .zip or .tar.gz) is missing");
         }
         if (activate != null && !activate.equals("true") && !activate.equals("false")) {
             throw new RegistryException(INVALID, "activate must be true or false");
         }
-        AdapterView v = registry.upload(caller.get(), tenant != null ? tenant : tenantQuery, name, file.uploadedFile(),
-                !"false".equals(activate));
+        AdapterView v;
+        try {
+            v = registry.upload(caller.get(), tenant != null ? tenant : tenantQuery, name, file.uploadedFile(),
+                    !"false".equals(activate));
+        } catch (InsufficientStorageException e) {
+            throw e;
+        } catch (IOException e) {
+            // the service's own I/O failure: a 500, unlike an IOException from reading the request (ErrorMapper)
+            throw new UncheckedIOException(e);
+        }
         return Response.status(201).entity(v).build();
     }
 

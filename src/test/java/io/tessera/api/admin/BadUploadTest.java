@@ -288,6 +288,16 @@ class BadUploadTest {
                 "adapter_rejected");
     }
 
+    @Test
+    void aMalformedMultipartBodyIs400() {
+        // a part without headers and a body cut before its closing boundary: the form parser's errors are the client's
+        for (String body : new String[] {"--b\r\n\r\n--b--", "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.zip\"\r\n\r\nPK"}) {
+            given().auth().oauth2(AdminApi.ADMIN).contentType("multipart/form-data; boundary=b")
+                    .body(body.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1))
+                    .post("/v1/admin/adapters").then().statusCode(400).body("error.code", equalTo("invalid_body"));
+        }
+    }
+
     // names that cannot exist never reach SQL
 
     @Test
