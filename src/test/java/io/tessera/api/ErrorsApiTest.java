@@ -164,6 +164,16 @@ class ErrorsApiTest extends ServiceTest {
     }
 
     @Test
+    void valuesOfAnotherJsonTypeAreNotCoerced() throws IOException {
+        String[][] cases = {{"max_tokens", "\"5\""}, {"seed", "\"5\""}, {"temperature", "\"0.5\""}, {"stream", "1"},
+            {"stream", "\"true\""}, {"echo", "0"}, {"model", "5"}};
+        for (String[] c : cases) {
+            JsonNode e = error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"" + c[0] + "\":" + c[1] + "}"), 400);
+            assertThat(e.get("param").asText()).as(c[0] + " " + c[1]).isEqualTo(c[0]);
+        }
+    }
+
+    @Test
     void numbersNearTheirTypesLimitsAre400NamingTheField() throws IOException {
         String[][] cases = {
             {"max_tokens", "2147483648"}, {"max_tokens", "-2147483648"}, {"n", "2147483648"}, {"logprobs", "-1"},
