@@ -6,7 +6,7 @@ import static io.tessera.adapters.RegistryException.Problem.TOO_LARGE;
 
 import io.tessera.engine.adapter.AdapterLoader;
 import io.tessera.store.InsufficientStorageException;
-import java.io.FilterInputStream;
+import io.tessera.util.CountingInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -181,10 +181,9 @@ public final class ArchiveExtractor {
      * Counts what the tar parser reads beyond the file bytes the budget has seen: the parser reads a GNU long name
      * or a PAX record whole into memory before it returns the entry (300 MB of name fit in a 300 KB .tar.gz).
      */
-    private static final class HeaderBound extends FilterInputStream {
+    private static final class HeaderBound extends CountingInputStream {
         private final Budget budget;
         private final long maxHeaderBytes;
-        private long read;
 
         HeaderBound(InputStream in, Budget budget, long maxHeaderBytes) {
             super(in);
@@ -193,28 +192,7 @@ public final class ArchiveExtractor {
         }
 
         @Override
-        public int read() throws IOException {
-            int b = super.read();
-            count(b < 0 ? 0 : 1);
-            return b;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            int n = super.read(b, off, len);
-            count(Math.max(n, 0));
-            return n;
-        }
-
-        @Override
-        public long skip(long n) throws IOException {
-            long skipped = super.skip(n);
-            count(skipped);
-            return skipped;
-        }
-
-        private void count(long n) {
-            read += n;
+        protected void counted(long read) {
             // the copy buffer's bytes count as read before they count as written
             if (read - budget.written > maxHeaderBytes + COPY_BUFFER) {
                 throw new RegistryException(TOO_LARGE, "archive's tar headers (names, PAX records) take more than "

@@ -1,11 +1,10 @@
 package io.tessera.api;
 
 import io.tessera.config.TesseraConfig;
+import io.tessera.util.CountingInputStream;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.HttpHeaders;
-import java.io.FilterInputStream;
-import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
@@ -45,9 +44,8 @@ public class RequestSizeLimit {
     }
 
     /** Throws once more than {@code limit} bytes have been read. */
-    private static final class Counted extends FilterInputStream {
+    private static final class Counted extends CountingInputStream {
         private final long limit;
-        private long read;
 
         Counted(InputStream in, long limit) {
             super(in);
@@ -55,29 +53,8 @@ public class RequestSizeLimit {
         }
 
         @Override
-        public int read() throws IOException {
-            int b = super.read();
-            count(b < 0 ? 0 : 1);
-            return b;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            int n = super.read(b, off, len);
-            count(Math.max(n, 0));
-            return n;
-        }
-
-        @Override
-        public long skip(long n) throws IOException {
-            long skipped = super.skip(n);
-            count(skipped);
-            return skipped;
-        }
-
-        private void count(long n) {
-            read += n;
-            if (read > limit) {
+        protected void counted(long total) {
+            if (total > limit) {
                 throw new TooLargeException(limit);
             }
         }

@@ -1,14 +1,11 @@
 package io.tessera.api;
 
-import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.restassured.specification.RequestSpecification;
 import io.tessera.adapters.Archives;
 import io.tessera.api.admin.AdminApi;
 import io.tessera.testing.Replica;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -36,45 +33,31 @@ class ReplicasIT {
                 "tessera.store.root", "target/it-store", "tessera.scheduler.max-running", "4",
                 // far longer than the 1 s asked for: only the Redis event can make the second replica switch in time
                 "tessera.registry.resolve-ttl", "10m", "tessera.security.key-cache-ttl", "10m");
-        first = Replica.start("replica-1", with(common, "tessera.registry.work-dir", "target/it-replica-1"), Duration.ofMinutes(3));
-        second = Replica.start("replica-2", with(common, "tessera.registry.work-dir", "target/it-replica-2"), Duration.ofMinutes(3));
-    }
-
-    private static Map<String, String> with(Map<String, String> m, String k, String v) {
-        Map<String, String> out = new java.util.HashMap<>(m);
-        out.put(k, v);
-        return out;
+        Replica[] two = Replica.startTwo("replica", common);
+        first = two[0];
+        second = two[1];
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (second != null) {
-            second.close();
-        }
-        if (first != null) {
-            first.close();
-        }
-    }
-
-    private static RequestSpecification at(Replica r, String key) {
-        return given().baseUri(r.url()).auth().oauth2(key);
+        Replica.closeAll(first, second);
     }
 
     private static String text(Replica r, String key) {
-        return at(r, key).contentType("application/json")
+        return r.as(key).contentType("application/json")
                 .body(Map.of("model", "research-lora", "prompt", "Returns the number of elements in this", "max_tokens", 12,
                         "temperature", 0, "ignore_eos", true))
                 .post("/v1/completions").then().statusCode(200).extract().path("choices[0].text");
     }
 
     private static void upload(String key, byte[] zip) {
-        at(first, key).multiPart("file", "a.zip", zip, "application/octet-stream").multiPart("name", "research-lora")
+        first.as(key).multiPart("file", "a.zip", zip, "application/octet-stream").multiPart("name", "research-lora")
                 .post("/v1/admin/adapters").then().statusCode(201);
     }
 
     @Test
     void secondReplicaServesNewVersionsWithinASecond() throws Exception {
-        String key = at(first, ADMIN).contentType("application/json").body(Map.of("name", "replicas-" + java.util.UUID.randomUUID().toString().substring(0, 8)))
+        String key = first.as(ADMIN).contentType("application/json").body(Map.of("name", "replicas-" + java.util.UUID.randomUUID().toString().substring(0, 8)))
                 .post("/v1/admin/tenants").then().statusCode(201).extract().path("api_key");
         upload(key, AdminApi.seedZip("research-lora"));
         String v1 = text(second, key);
@@ -90,16 +73,16 @@ class ReplicasIT {
         sleepUntil(uploaded + 1_000_000_000L);
         assertThat(text(second, key)).as("second replica 1 s after the upload").isEqualTo(v2);
 
-        at(first, key).contentType("application/json").body(Map.of("version", 1))
+        first.as(key).contentType("application/json").body(Map.of("version", 1))
                 .post("/v1/admin/adapters/research-lora/activate").then().statusCode(200);
         long activated = System.nanoTime();
         sleepUntil(activated + 1_000_000_000L);
         assertThat(text(second, key)).as("second replica 1 s after activating v1").isEqualTo(v1);
 
-        at(first, key).delete("/v1/admin/adapters/research-lora").then().statusCode(204);
+        first.as(key).delete("/v1/admin/adapters/research-lora").then().statusCode(204);
         long deleted = System.nanoTime();
         sleepUntil(deleted + 1_000_000_000L);
-        at(second, key).contentType("application/json").body(Map.of("model", "research-lora", "prompt", "x"))
+        second.as(key).contentType("application/json").body(Map.of("model", "research-lora", "prompt", "x"))
                 .post("/v1/completions").then().statusCode(404);
         assertThat(List.of(first.url(), second.url())).doesNotHaveDuplicates();
     }
@@ -107,14 +90,14 @@ class ReplicasIT {
     @Test
     void aKeyRevokedThroughOneReplicaIsRefusedByTheOtherWithinASecond() throws Exception {
         String tenant = "revoke-" + java.util.UUID.randomUUID().toString().substring(0, 8);
-        var created = at(first, ADMIN).contentType("application/json").body(Map.of("name", tenant))
+        var created = first.as(ADMIN).contentType("application/json").body(Map.of("name", tenant))
                 .post("/v1/admin/tenants").then().statusCode(201).extract().jsonPath();
         String key = created.getString("api_key");
-        at(second, key).get("/v1/models").then().statusCode(200);   // trusted from its key cache from now on
-        at(first, ADMIN).delete("/v1/admin/tenants/" + tenant + "/keys/" + created.getLong("key_id")).then().statusCode(204);
+        second.as(key).get("/v1/models").then().statusCode(200);   // trusted from its key cache from now on
+        first.as(ADMIN).delete("/v1/admin/tenants/" + tenant + "/keys/" + created.getLong("key_id")).then().statusCode(204);
         long revoked = System.nanoTime();
         sleepUntil(revoked + 1_000_000_000L);
-        at(second, key).get("/v1/models").then().statusCode(401);
+        second.as(key).get("/v1/models").then().statusCode(401);
     }
 
     private static void sleepUntil(long nanoTime) throws InterruptedException {

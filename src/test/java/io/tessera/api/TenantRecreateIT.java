@@ -1,18 +1,14 @@
 package io.tessera.api;
 
-import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 
 import io.restassured.response.Response;
-import io.restassured.specification.RequestSpecification;
 import io.tessera.adapters.Archives;
 import io.tessera.api.admin.AdminApi;
 import io.tessera.testing.Replica;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -41,32 +37,18 @@ class TenantRecreateIT {
                 "tessera.security.admin-key", ADMIN, "tessera.registry.seed-dir", "",
                 "tessera.store.root", "target/it-recreate-store", "tessera.scheduler.max-running", "4",
                 "tessera.registry.resolve-ttl", "10m", "tessera.security.key-cache-ttl", "10m");
-        first = Replica.start("recreate-1", with(common, "tessera.registry.work-dir", "target/it-recreate-1"), Duration.ofMinutes(3));
-        second = Replica.start("recreate-2", with(common, "tessera.registry.work-dir", "target/it-recreate-2"), Duration.ofMinutes(3));
-    }
-
-    private static Map<String, String> with(Map<String, String> m, String k, String v) {
-        Map<String, String> out = new HashMap<>(m);
-        out.put(k, v);
-        return out;
+        Replica[] two = Replica.startTwo("recreate", common);
+        first = two[0];
+        second = two[1];
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (second != null) {
-            second.close();
-        }
-        if (first != null) {
-            first.close();
-        }
-    }
-
-    private static RequestSpecification at(Replica r, String key) {
-        return given().baseUri(r.url()).auth().oauth2(key);
+        Replica.closeAll(first, second);
     }
 
     private static Response complete(Replica r, String key, String model) {
-        return at(r, key).contentType("application/json")
+        return r.as(key).contentType("application/json")
                 .body(Map.of("model", model, "prompt", PROMPT, "max_tokens", 12, "temperature", 0, "ignore_eos", true))
                 .post("/v1/completions");
     }
@@ -76,12 +58,12 @@ class TenantRecreateIT {
     }
 
     private static String newTenant(String name) {
-        return at(first, ADMIN).contentType("application/json").body(Map.of("name", name))
+        return first.as(ADMIN).contentType("application/json").body(Map.of("name", name))
                 .post("/v1/admin/tenants").then().statusCode(201).extract().path("api_key");
     }
 
     private static void upload(String key, String name, byte[] zip) {
-        at(first, key).multiPart("file", "a.zip", zip, "application/octet-stream").multiPart("name", name)
+        first.as(key).multiPart("file", "a.zip", zip, "application/octet-stream").multiPart("name", name)
                 .post("/v1/admin/adapters").then().statusCode(201);
     }
 
@@ -91,9 +73,9 @@ class TenantRecreateIT {
         String oldKey = newTenant(tenant);
         upload(oldKey, "private", AdminApi.seedZip("research-lora"));
         String oldText = text(second, oldKey, "private");   // key and resolution now cached on the second replica
-        at(second, oldKey).get("/v1/models").then().statusCode(200).body("data.id", hasItem("private"));
+        second.as(oldKey).get("/v1/models").then().statusCode(200).body("data.id", hasItem("private"));
 
-        at(first, ADMIN).delete("/v1/admin/tenants/" + tenant).then().statusCode(204);
+        first.as(ADMIN).delete("/v1/admin/tenants/" + tenant).then().statusCode(204);
         String newKey = newTenant(tenant);
         // the same name with other weights (so its text differs), and a name the old tenant never had
         Map<String, Object> files = Archives.filesOf(AdminApi.SEED.resolve("research-lora"));
@@ -113,15 +95,15 @@ class TenantRecreateIT {
         }
         // a name resolved afresh for the old tenant's id finds the tenant gone: the key is refused from then on
         complete(second, oldKey, "fresh").then().statusCode(401).body("error.code", equalTo("invalid_api_key"));
-        at(second, oldKey).get("/v1/models").then().statusCode(401);
+        second.as(oldKey).get("/v1/models").then().statusCode(401);
         complete(second, oldKey, "private").then().statusCode(401);
         complete(second, oldKey, "demo-llama").then().statusCode(401);
 
         // the new tenant is whole on both replicas, and its usage counts only its own requests
-        assertThat(at(second, newKey).get("/v1/models").then().statusCode(200).extract().<List<String>>path("data.id"))
+        assertThat(second.as(newKey).get("/v1/models").then().statusCode(200).extract().<List<String>>path("data.id"))
                 .containsExactly("demo-llama", "fresh", "private");
         assertThat(text(first, newKey, "private")).isEqualTo(newText);
-        assertThat(at(second, newKey).get("/v1/admin/usage").then().statusCode(200).extract().<Integer>path("data.private.requests"))
+        assertThat(second.as(newKey).get("/v1/admin/usage").then().statusCode(200).extract().<Integer>path("data.private.requests"))
                 .isEqualTo(1);
     }
 
@@ -130,16 +112,16 @@ class TenantRecreateIT {
     void aDeletedTenantsKeyListsNothingOfTheNewTenant() throws Exception {
         String tenant = "relist-" + UUID.randomUUID().toString().substring(0, 8);
         String oldKey = newTenant(tenant);
-        at(second, oldKey).get("/v1/models").then().statusCode(200);
-        at(first, ADMIN).delete("/v1/admin/tenants/" + tenant).then().statusCode(204);
+        second.as(oldKey).get("/v1/models").then().statusCode(200);
+        first.as(ADMIN).delete("/v1/admin/tenants/" + tenant).then().statusCode(204);
         String newKey = newTenant(tenant);
         upload(newKey, "secret", AdminApi.seedZip("research-lora"));
-        Response models = at(second, oldKey).get("/v1/models");
+        Response models = second.as(oldKey).get("/v1/models");
         assertThat(models.statusCode()).isIn(200, 401);
         if (models.statusCode() == 200) {
             assertThat(models.<List<String>>path("data.id")).doesNotContain("secret");
         }
         assertThat(complete(second, oldKey, "secret").statusCode()).isIn(401, 404);
-        at(second, oldKey).get("/v1/admin/adapters").then().statusCode(401);
+        second.as(oldKey).get("/v1/admin/adapters").then().statusCode(401);
     }
 }

@@ -1,5 +1,7 @@
 package io.tessera.testing;
 
+import io.restassured.RestAssured;
+import io.restassured.specification.RequestSpecification;
 import java.io.IOException;
 import java.net.HttpURLConnection;
 import java.net.ServerSocket;
@@ -7,6 +9,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -28,6 +31,31 @@ public final class Replica implements AutoCloseable {
     /** Starts one replica with {@code config} as system properties; waits until it is ready. */
     public static Replica start(String name, Map<String, String> config, Duration timeout) throws IOException, InterruptedException {
         return launch(name, config).awaitReady(name, timeout);
+    }
+
+    /** Starts NAME-1 and NAME-2 on one configuration, each with its own work directory target/it-NAME-i. */
+    public static Replica[] startTwo(String name, Map<String, String> config) throws IOException, InterruptedException {
+        Replica[] two = new Replica[2];
+        for (int i = 0; i < 2; i++) {
+            Map<String, String> own = new HashMap<>(config);
+            own.put("tessera.registry.work-dir", "target/it-" + name + "-" + (i + 1));
+            two[i] = start(name + "-" + (i + 1), own, Duration.ofMinutes(3));
+        }
+        return two;
+    }
+
+    /** Stops the replicas that were started (nulls skipped), last first. */
+    public static void closeAll(Replica... replicas) throws InterruptedException {
+        for (int i = replicas.length - 1; i >= 0; i--) {
+            if (replicas[i] != null) {
+                replicas[i].close();
+            }
+        }
+    }
+
+    /** A request to this replica with the given bearer key. */
+    public RequestSpecification as(String key) {
+        return RestAssured.given().baseUri(url()).auth().oauth2(key);
     }
 
     /** Starts one replica with {@code config} as system properties, its output to target/NAME.log; does not wait. */
