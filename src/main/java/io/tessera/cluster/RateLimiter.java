@@ -2,8 +2,8 @@ package io.tessera.cluster;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 
 /**
  * Per-tenant requests and tokens per minute, counted in fixed one-minute windows shared by all replicas. Policy
@@ -21,6 +21,8 @@ public class RateLimiter {
     Counters counters;
     @Inject
     ClusterConfig config;
+    /** What cuts the windows; tests set it. */
+    Clock clock = Clock.systemUTC();
 
     /** The tenant's own limits where set, else the configured defaults. */
     public Limits limits(Integer requestsPerMinute, Integer tokensPerMinute) {
@@ -33,7 +35,7 @@ public class RateLimiter {
         if (limits.requestsPerMinute() == 0 && limits.tokensPerMinute() == 0) {
             return;
         }
-        long now = Instant.now().getEpochSecond();
+        long now = clock.instant().getEpochSecond();
         String window = "tessera:rl:" + tenantId + ":" + now / 60;
         long retryAfter = 60 - now % 60;
         try {
@@ -51,7 +53,7 @@ public class RateLimiter {
 
     /** Counts tokens a finished request used (prompt and completion) in the current window. */
     public void spent(long tenantId, long tokens) {
-        long now = Instant.now().getEpochSecond();
+        long now = clock.instant().getEpochSecond();
         try {
             counters.increment("tessera:rl:" + tenantId + ":" + now / 60 + ":tokens", tokens, WINDOW_TTL);
         } catch (Counters.RedisDownException e) {

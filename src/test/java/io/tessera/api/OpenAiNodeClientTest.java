@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The official openai npm client (7.x), unchanged, against the running service. npm must be reachable: without it
+ * The official openai npm client (7.59.0, pinned: it has no dependencies of its own), unchanged, against the running service. npm must be reachable: without it
  * this test fails rather than skips.
  */
 @QuarkusTest
@@ -42,7 +42,7 @@ class OpenAiNodeClientTest extends ServiceTest {
     void chatStreamingCompletionsAndModelsWorkWithTheOfficialClient() throws Exception {
         Files.createDirectories(DIR);
         Files.writeString(DIR.resolve("package.json"), "{\"name\":\"tessera-openai-check\",\"private\":true,\"type\":\"module\"}\n");
-        run(List.of("npm", "install", "--no-audit", "--no-fund", "openai@7"), Map.of());
+        run(List.of("npm", "install", "--no-audit", "--no-fund", "--save-exact", "openai@7.59.0"), Map.of());
         try (var script = getClass().getResourceAsStream("/openai-node/check.mjs")) {
             Files.write(DIR.resolve("check.mjs"), script.readAllBytes());
         }

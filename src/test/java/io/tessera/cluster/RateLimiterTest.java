@@ -5,12 +5,20 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
+import java.time.Instant;
 import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Against the Redis of the test services (TESSERA_TEST_REDIS_URL), or this process's counters without one. */
+/**
+ * Against the Redis of the test services (TESSERA_TEST_REDIS_URL), or this process's counters without one. The
+ * limiter's clock is fixed, so no test depends on where the wall clock is in its minute.
+ */
 @QuarkusTest
 class RateLimiterTest {
+    private static final Instant T0 = RateLimiterClock.HALF_MINUTE;
+
     @Inject
     RateLimiter limiter;
     @Inject
@@ -19,6 +27,20 @@ class RateLimiterTest {
     ClusterRedis redis;
     @Inject
     jakarta.enterprise.inject.Instance<io.quarkus.redis.datasource.RedisDataSource> datasource;
+
+    private void at(Instant now) {
+        RateLimiterClock.fix(limiter, now);
+    }
+
+    @BeforeEach
+    void fixTheClock() {
+        at(T0);
+    }
+
+    @AfterEach
+    void freeTheClock() {
+        RateLimiterClock.free(limiter);
+    }
 
     private static long tenant() {
         return ThreadLocalRandom.current().nextLong(1_000_000, Long.MAX_VALUE);
@@ -32,9 +54,23 @@ class RateLimiterTest {
         limiter.admit(t, limits);
         assertThatThrownBy(() -> limiter.admit(t, limits)).isInstanceOfSatisfying(RateLimitedException.class, e -> {
             assertThat(e.getMessage()).contains("requests per minute limit of 2");
-            assertThat(e.retryAfterSeconds()).isBetween(1L, 60L);
+            assertThat(e.retryAfterSeconds()).as("until the minute turns").isEqualTo(30);
         });
         limiter.admit(tenant(), limits);   // other tenants are not affected
+    }
+
+    @Test
+    void theWindowTurnsWithTheMinute() {
+        long t = tenant();
+        RateLimiter.Limits limits = new RateLimiter.Limits(1, 0);
+        at(T0.plusSeconds(29));   // the last second of the minute
+        limiter.admit(t, limits);
+        assertThatThrownBy(() -> limiter.admit(t, limits)).isInstanceOfSatisfying(RateLimitedException.class,
+                e -> assertThat(e.retryAfterSeconds()).isEqualTo(1));
+        at(T0.plusSeconds(30));   // the next minute counts from zero
+        limiter.admit(t, limits);
+        assertThatThrownBy(() -> limiter.admit(t, limits)).isInstanceOfSatisfying(RateLimitedException.class,
+                e -> assertThat(e.retryAfterSeconds()).isEqualTo(60));
     }
 
     @Test
