@@ -6,6 +6,7 @@ import io.tessera.engine.EngineOptions;
 import io.tessera.engine.ModelConfig;
 import io.tessera.engine.Sequence;
 import io.tessera.engine.StepInput;
+import io.tessera.engine.adapter.AdapterConfig;
 import io.tessera.engine.adapter.AdapterLoader;
 import io.tessera.engine.adapter.ResidentAdapter;
 import io.tessera.engine.safetensors.SafetensorsWriter;
@@ -190,7 +191,7 @@ public final class Bench {
     /** A PEFT LoRA directory on all seven projections with random weights of a realistic scale. */
     static Path writeRandomLora(Path dir, ModelConfig c, int rank, Random rnd) throws IOException {
         Files.createDirectories(dir);
-        Files.writeString(dir.resolve("adapter_config.json"), """
+        Files.writeString(dir.resolve(AdapterConfig.FILE), """
                 {"peft_type":"LORA","r":%d,"lora_alpha":%d,"target_modules":["q_proj","k_proj","v_proj","o_proj","gate_proj","up_proj","down_proj"],
                  "fan_in_fan_out":false,"use_rslora":false,"use_dora":false,"modules_to_save":null,"bias":"none"}
                 """.formatted(rank, 2 * rank));
