@@ -1,6 +1,7 @@
 package io.tessera.adapters;
 
 import io.tessera.store.BlobStore;
+import io.tessera.util.Io;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.io.IOException;
@@ -38,7 +39,7 @@ public class AdapterFiles {
         try {
             Path archive = tmp.resolve("blob");
             blobs.get(sha256, archive);
-            if (!AdapterRegistry.sha256(archive).equals(sha256)) {
+            if (!Io.sha256(archive).equals(sha256)) {
                 throw new IOException("the store returned bytes whose SHA-256 differs (corrupt blob)");
             }
             Path out = Files.createDirectories(tmp.resolve("adapter"));

@@ -3,11 +3,10 @@ package io.tessera.adapters;
 import static io.tessera.adapters.RegistryException.Problem.REJECTED;
 import static io.tessera.adapters.RegistryException.Problem.TOO_LARGE;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tessera.engine.CheckpointException;
 import io.tessera.engine.DecoderModel;
 import io.tessera.engine.adapter.Adapter;
+import io.tessera.engine.adapter.AdapterConfig;
 import io.tessera.engine.adapter.AdapterLoader;
 import io.tessera.engine.adapter.ExpertGroupAdapter;
 import io.tessera.engine.adapter.LoraAdapter;
@@ -19,14 +18,12 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import java.util.stream.StreamSupport;
 
 /**
  * Checks an unpacked adapter against the resident base model with the engine's own loader (safetensors layout,
  * peft_type, targets, shapes, NaN/Inf, pickles) and describes it for the registry.
  */
 public final class AdapterInspector {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
      * @param kind          LORA, DORA, PROMPT_TUNING or MOGE_EXPERT_GROUPS
@@ -37,21 +34,23 @@ public final class AdapterInspector {
     }
 
     private final AdapterLoader loader;
+    private final long maxConfigBytes;
 
     /** @param maxConfigBytes largest adapter_config.json read */
     public AdapterInspector(DecoderModel model, long maxConfigBytes) {
         this.loader = new AdapterLoader(model, maxConfigBytes);
+        this.maxConfigBytes = maxConfigBytes;
     }
 
     /** The adapter directory inside an unpacked archive: its root, or the one directory that is all it holds. */
     public static Path adapterDir(Path root) throws IOException {
-        if (Files.exists(root.resolve("adapter_config.json"))) {
+        if (Files.exists(root.resolve(AdapterConfig.FILE))) {
             return root;
         }
         try (Stream<Path> s = Files.list(root)) {
             List<Path> all = s.toList();
             if (all.size() == 1 && Files.isDirectory(all.get(0))
-                    && Files.exists(all.get(0).resolve("adapter_config.json"))) {
+                    && Files.exists(all.get(0).resolve(AdapterConfig.FILE))) {
                 return all.get(0);
             }
         }
@@ -68,7 +67,8 @@ public final class AdapterInspector {
             throw new RegistryException(e instanceof SizeLimitException ? TOO_LARGE : REJECTED, e.getMessage().replace(root + "/", ""));
         }
         if (a instanceof LoraAdapter l) {
-            return new Inspected(a, l.dora() ? "DORA" : "LORA", l.maxRank(), targets(dir));
+            return new Inspected(a, l.dora() ? "DORA" : "LORA", l.maxRank(),
+                    AdapterConfig.read(dir, maxConfigBytes).targetModules());
         }
         if (a instanceof PromptTuningAdapter p) {
             return new Inspected(a, "PROMPT_TUNING", p.virtualTokens(), "prompt");
@@ -78,16 +78,4 @@ public final class AdapterInspector {
                 + g.groups().stream().map(String::valueOf).collect(Collectors.joining(",")));
     }
 
-    private static String targets(Path dir) {
-        try {
-            JsonNode t = JSON.readTree(dir.resolve("adapter_config.json").toFile()).path("target_modules");
-            if (t.isArray()) {
-                return StreamSupport.stream(t.spliterator(), false).map(JsonNode::asText).sorted()
-                        .collect(Collectors.joining(","));
-            }
-            return t.asText();
-        } catch (IOException e) {
-            throw new RegistryException(REJECTED, "adapter_config.json: not valid JSON");
-        }
-    }
 }

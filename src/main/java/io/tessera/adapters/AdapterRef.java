@@ -1,8 +1,8 @@
 package io.tessera.adapters;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
+import io.tessera.engine.CheckpointException;
+import io.tessera.engine.adapter.AdapterConfig;
+import io.tessera.engine.adapter.AdapterLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -17,23 +17,20 @@ import java.util.Optional;
  * @param virtualTokens prompt-tuning tokens it prepends (0 for other kinds); they count against the context
  */
 public record AdapterRef(String name, int version, String key, Path dir, String peftType, int virtualTokens) {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     /** An adapter directory outside the registry (the command line's --adapter), keyed by its path. */
     public static Optional<AdapterRef> fromDirectory(Path dir) {
-        Path config = dir.resolve("adapter_config.json");
-        if (!Files.isRegularFile(config)) {
+        if (!Files.isRegularFile(dir.resolve(AdapterConfig.FILE))) {
             return Optional.empty();
         }
-        JsonNode c;
+        String type = "";
+        int virtual = 0;
         try {
-            c = JSON.readTree(config.toFile());
-        } catch (IOException e) {
+            AdapterConfig c = AdapterConfig.read(dir, AdapterLoader.DEFAULT_MAX_CONFIG_BYTES);
+            type = c.peftType();
+            virtual = c.virtualTokens();
+        } catch (CheckpointException e) {
             // unreadable here means refused at load, with the loader's message
-            c = JSON.createObjectNode();
         }
-        String type = c.path("peft_type").asText("");
-        int virtual = type.equalsIgnoreCase("PROMPT_TUNING") ? c.path("num_virtual_tokens").asInt(0) : 0;
         return Optional.of(new AdapterRef(dir.getFileName().toString(), 1, dir.toAbsolutePath().normalize().toString(),
                 dir, type, virtual));
     }

@@ -17,23 +17,16 @@ import io.tessera.security.Tenant;
 import io.tessera.security.TenantGoneException;
 import io.tessera.store.BlobStore;
 import io.tessera.store.InsufficientStorageException;
+import io.tessera.util.Io;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.LockModeType;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * The adapter registry: uploads are checked completely, then the blob is written, then the rows in one
@@ -87,7 +80,7 @@ public class AdapterRegistry {
             new ArchiveExtractor(limits(config)).extract(archive, root);
             AdapterInspector.Inspected in = new AdapterInspector(base.model(), config.maxConfigBytes())
                     .inspect(root, AdapterInspector.adapterDir(root));
-            String sha = sha256(archive);
+            String sha = Io.sha256(archive);
             boolean blobExisted = blobs.exists(sha);
             blobs.put(sha, archive);
             AdapterView view;
@@ -250,28 +243,11 @@ public class AdapterRegistry {
                 config.maxConfigBytes());
     }
 
-    public static String sha256(Path file) throws IOException {
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
+    /** Removes a scratch tree; a failure is logged, not thrown (the leftovers sweep retries it later). */
     static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.delete(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (IOException | UncheckedIOException e) {
+        try {
+            Io.deleteTree(dir);
+        } catch (IOException e) {
             Log.warnf("could not remove %s: %s", dir, e.getMessage());
         }
     }

@@ -4,6 +4,7 @@ import static io.tessera.adapters.RegistryException.Problem.INVALID;
 import static io.tessera.adapters.RegistryException.Problem.REJECTED;
 import static io.tessera.adapters.RegistryException.Problem.TOO_LARGE;
 
+import io.tessera.engine.adapter.AdapterConfig;
 import io.tessera.engine.adapter.AdapterLoader;
 import io.tessera.store.InsufficientStorageException;
 import io.tessera.util.CountingInputStream;
@@ -39,7 +40,7 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
  */
 public final class ArchiveExtractor {
     /** The one file the loader reads whole into memory; its bound is {@link Limits#maxConfigBytes()}. */
-    static final String CONFIG = "adapter_config.json";
+    static final String CONFIG = AdapterConfig.FILE;
     /** Linux's limits on one path component and on a whole path, with room for the work directory. */
     private static final int MAX_NAME_BYTES = 255;
     private static final int MAX_PATH_BYTES = 1024;

@@ -14,18 +14,25 @@ public final class Db {
     private Db() {
     }
 
-    /** Whether {@code e} (or a cause) says Postgres cannot be reached: connection refused, SQLSTATE 08, or the
-     * pool's acquisition timeout (a plain SQLException, told by its message). */
+    /**
+     * Whether {@code e} (or a cause) says Postgres cannot be reached: connection refused, SQLSTATE class 08, a
+     * connection exception by type, or the pool failing to hand out a connection. Agroal reports the last (its
+     * acquisition timeout) as a plain SQLException without SQLSTATE, so it is told by where it was thrown.
+     */
     public static boolean unavailable(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof SQLTransientConnectionException || t instanceof ConnectException
                     || t instanceof org.hibernate.exception.JDBCConnectionException
-                    || t instanceof SQLException s && s.getSQLState() != null && s.getSQLState().startsWith("08")
-                    || t instanceof SQLException q && String.valueOf(q.getMessage()).startsWith("Acquisition timeout")) {
+                    || t instanceof SQLException s && (s.getSQLState() == null ? fromPool(s) : s.getSQLState().startsWith("08"))) {
                 return true;
             }
         }
         return false;
+    }
+
+    private static boolean fromPool(SQLException e) {
+        StackTraceElement[] at = e.getStackTrace();
+        return at.length > 0 && at[0].getClassName().startsWith("io.agroal.pool.");
     }
 
     /** Runs {@code work} in a new transaction; an unreachable Postgres becomes UNAVAILABLE (503). */

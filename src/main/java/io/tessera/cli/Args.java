@@ -52,6 +52,15 @@ final class Args {
         }
     }
 
+    long getLong(String name, long fallback) {
+        String v = options.get(name);
+        try {
+            return v == null ? fallback : Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new UsageException("--" + name + " must be an integer (got " + v + ")");
+        }
+    }
+
     float getFloat(String name, float fallback) {
         String v = options.get(name);
         try {

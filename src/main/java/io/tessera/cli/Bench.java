@@ -6,9 +6,11 @@ import io.tessera.engine.EngineOptions;
 import io.tessera.engine.ModelConfig;
 import io.tessera.engine.Sequence;
 import io.tessera.engine.StepInput;
+import io.tessera.engine.adapter.AdapterConfig;
 import io.tessera.engine.adapter.AdapterLoader;
 import io.tessera.engine.adapter.ResidentAdapter;
 import io.tessera.engine.safetensors.SafetensorsWriter;
+import io.tessera.util.Io;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -182,14 +184,14 @@ public final class Bench {
             out.printf("adapter load      p50=%.1f ms  p95=%.1f ms%n", loadMs[count / 2], loadMs[Math.min(count - 1, (int) Math.ceil(count * 0.95) - 1)]);
             out.printf("ratio adapters/base = %.3f%n", mixedRate / baseRate);
         } finally {
-            deleteTree(dir);
+            Io.deleteTree(dir);
         }
     }
 
     /** A PEFT LoRA directory on all seven projections with random weights of a realistic scale. */
     static Path writeRandomLora(Path dir, ModelConfig c, int rank, Random rnd) throws IOException {
         Files.createDirectories(dir);
-        Files.writeString(dir.resolve("adapter_config.json"), """
+        Files.writeString(dir.resolve(AdapterConfig.FILE), """
                 {"peft_type":"LORA","r":%d,"lora_alpha":%d,"target_modules":["q_proj","k_proj","v_proj","o_proj","gate_proj","up_proj","down_proj"],
                  "fan_in_fan_out":false,"use_rslora":false,"use_dora":false,"modules_to_save":null,"bias":"none"}
                 """.formatted(rank, 2 * rank));
@@ -258,7 +260,7 @@ public final class Bench {
                     heapMb(), engine.liveArrays(), soak.steps - steps0, soak.started, soak.prefixHits);
             out.printf("rss growth = %.1f%%%n", 100.0 * (rss1 - rss0) / rss0);
         } finally {
-            deleteTree(dir);
+            Io.deleteTree(dir);
         }
     }
 
@@ -440,17 +442,6 @@ public final class Bench {
         long[] c = v.clone();
         Arrays.sort(c);
         return c[c.length / 2];
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 
     private Bench() {

@@ -27,7 +27,7 @@ final class Generate {
                 .maxTokens(a.getInt("max-tokens", 64))
                 .temperature(a.getFloat("temperature", 0f))
                 .topP(a.getFloat("top-p", 1f))
-                .seed(a.options.containsKey("seed") ? (long) a.getInt("seed", 0) : null)
+                .seed(a.options.containsKey("seed") ? a.getLong("seed", 0) : null)
                 .build();
         try (ModelHost host = ModelHost.open(new EngineOptions(model, Main.device(a), 1, 0), Long.MAX_VALUE);
              Scheduler scheduler = new Scheduler(host, new SchedulerOptions(1, 256, 256, 1, 1, null, Integer.MAX_VALUE, Integer.MAX_VALUE, 1), SchedulerObserver.NONE)) {

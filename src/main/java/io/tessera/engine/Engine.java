@@ -236,11 +236,6 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Positions a sequence can still take under its policy (LM-Infinite: unbounded). */
-    public int remainingCapacity(Sequence s) {
-        return s.policy instanceof AttentionPolicy.LmInfinite ? Integer.MAX_VALUE : cache.capacity - s.length;
-    }
-
     /**
      * Runs one forward pass over the inputs (any mix of prefill chunks and decode tokens, adapters and
      * policies). Returns, per input in order, the logits of its last position, or of every real position

@@ -30,22 +30,6 @@ public record EngineOptions(Path modelDir, Device device, int maxSequences, int 
         this(modelDir, device, maxSequences, cacheCapacity, 0);
     }
 
-    public static EngineOptions of(Path modelDir) {
-        return new EngineOptions(modelDir, Device.AUTO, 64, 0);
-    }
-
-    public EngineOptions withMaxSequences(int n) {
-        return new EngineOptions(modelDir, device, n, cacheCapacity, prefixCacheBytes);
-    }
-
-    public EngineOptions withCacheCapacity(int n) {
-        return new EngineOptions(modelDir, device, maxSequences, n, prefixCacheBytes);
-    }
-
-    public EngineOptions withDevice(Device d) {
-        return new EngineOptions(modelDir, d, maxSequences, cacheCapacity, prefixCacheBytes);
-    }
-
     public EngineOptions withPrefixCache(long bytes) {
         return new EngineOptions(modelDir, device, maxSequences, cacheCapacity, bytes);
     }

@@ -71,7 +71,6 @@ public final class Scheduler implements AutoCloseable {
     private volatile boolean closed;
     private volatile boolean cancellations;
     private volatile int active;
-    private volatile int lastBatch;
     private volatile long kvBytes;
     private volatile boolean engineBroken;
 
@@ -192,11 +191,6 @@ public final class Scheduler implements AutoCloseable {
     /** Sequences holding a KV slot or waiting for their adapter. */
     public int running() {
         return active;
-    }
-
-    /** Sequences in the last engine step. */
-    public int lastBatch() {
-        return lastBatch;
     }
 
     public long kvBytesInUse() {
@@ -422,7 +416,6 @@ public final class Scheduler implements AutoCloseable {
                 error = e;
             }
         }
-        lastBatch = ok;
         if (ok > 0) {
             observer.stepped(ok, tokens);
         }

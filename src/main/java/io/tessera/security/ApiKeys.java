@@ -4,15 +4,14 @@ import io.quarkus.logging.Log;
 import io.quarkus.runtime.StartupEvent;
 import io.tessera.adapters.Db;
 import io.tessera.cluster.KeyRevoked;
+import io.tessera.util.Io;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,7 +40,7 @@ public class ApiKeys {
             Log.warnf("No tessera.security.admin-key configured; bootstrap admin key for this run: %s", k);
             return k;
         });
-        adminHash = sha256(key).getBytes(StandardCharsets.US_ASCII);
+        adminHash = Io.sha256(key).getBytes(StandardCharsets.US_ASCII);
     }
 
     /** A fresh random key: "tsk_" and 32 random bytes, URL-safe base64. */
@@ -49,14 +48,6 @@ public class ApiKeys {
         byte[] b = new byte[32];
         RANDOM.nextBytes(b);
         return PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(b);
-    }
-
-    public static String sha256(String key) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /** A key just made: the plain key is in this value only, never stored. */
@@ -68,7 +59,7 @@ public class ApiKeys {
         String key = newKey();
         ApiKey k = new ApiKey();
         k.tenant = tenant;
-        k.keyHash = sha256(key);
+        k.keyHash = Io.sha256(key);
         k.prefix = key.substring(0, PREFIX.length() + 6);
         k.persist();
         return new NewKey(k.id, k.prefix, key);
@@ -89,7 +80,7 @@ public class ApiKeys {
         if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return Optional.empty();
         }
-        String hash = sha256(authorization.substring(7).trim());
+        String hash = Io.sha256(authorization.substring(7).trim());
         if (MessageDigest.isEqual(hash.getBytes(StandardCharsets.US_ASCII), adminHash)) {
             return Optional.of(Caller.ADMIN);
         }

@@ -1,7 +1,6 @@
 package io.tessera.engine.adapter;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tessera.engine.Checkpoint;
 import io.tessera.engine.DecoderModel;
 import io.tessera.engine.ModelConfig;
@@ -9,7 +8,6 @@ import io.tessera.engine.ModelConfig.MoeConfig;
 import io.tessera.engine.safetensors.SizeLimitException;
 import io.tessera.engine.safetensors.TensorInfo;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -61,9 +59,10 @@ public final class AdapterLoader {
 
     public Adapter load(Path dir) {
         refusePickles(dir);
-        Path cfgFile = dir.resolve("adapter_config.json");
-        JsonNode cfg = readConfig(cfgFile);
-        String type = cfg.path("peft_type").asText("");
+        AdapterConfig adapterConfig = AdapterConfig.read(dir, maxConfigBytes);
+        Path cfgFile = adapterConfig.file();
+        JsonNode cfg = adapterConfig.json();
+        String type = adapterConfig.peftType();
         Path weights = dir.resolve("adapter_model.safetensors");
         if (!Files.isRegularFile(weights)) {
             throw new AdapterException(weights + ": file not found");
@@ -92,27 +91,6 @@ public final class AdapterLoader {
             }
         } catch (IOException e) {
             throw new AdapterException(dir + ": cannot list (" + e.getMessage() + ")");
-        }
-    }
-
-    private JsonNode readConfig(Path file) {
-        try {
-            byte[] bytes;
-            try (InputStream in = Files.newInputStream(file)) {
-                bytes = in.readNBytes((int) maxConfigBytes + 1);
-            }
-            if (bytes.length > maxConfigBytes) {
-                throw new SizeLimitException(file + ": larger than the limit of " + maxConfigBytes + " bytes for adapter_config.json");
-            }
-            JsonNode n = new ObjectMapper().readTree(bytes);
-            if (n == null || !n.isObject()) {
-                throw new AdapterException(file + ": not a JSON object");
-            }
-            return n;
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new AdapterException(file + ": file not found");
-        } catch (IOException e) {
-            throw new AdapterException(file + ": not valid JSON");
         }
     }
 

@@ -149,10 +149,6 @@ public final class AdapterTable {
         pinned.remove(key);
     }
 
-    public boolean isPinned(String key) {
-        return pinned.containsKey(key);
-    }
-
     /** Drops the adapter when no sequence holds it any more (a deleted or replaced version). */
     public void invalidate(String key) {
         pinned.remove(key);
@@ -175,7 +171,7 @@ public final class AdapterTable {
     }
 
     /** Engine thread: is the key resident right now (no load started)? */
-    public boolean isResident(String key) {
+    boolean isResident(String key) {
         return resident.containsKey(key);
     }
 

@@ -17,10 +17,6 @@ public enum DType {
         return bytes;
     }
 
-    public boolean isFloatWeight() {
-        return this == F32 || this == F16 || this == BF16;
-    }
-
     public static Optional<DType> parse(String name) {
         for (DType t : values()) {
             if (t.name().equals(name)) {

@@ -95,7 +95,7 @@ public record SamplingParams(float temperature, float topP, int topK, Long seed,
         return new Builder();
     }
 
-    public Builder toBuilder() {
+    Builder toBuilder() {
         return new Builder()
                 .temperature(temperature).topP(topP).topK(topK).seed(seed).maxTokens(maxTokens)
                 .stop(stop).stopTokenIds(stopTokenIds)

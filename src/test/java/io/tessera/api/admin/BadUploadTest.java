@@ -11,13 +11,13 @@ import io.tessera.adapters.AdapterVersion;
 import io.tessera.adapters.Archives;
 import io.tessera.adapters.Archives.Link;
 import io.tessera.adapters.Archives.Special;
-import io.tessera.adapters.AdapterRegistry;
 import io.tessera.adapters.RegistryConfig;
 import io.tessera.TestSupport;
 import io.tessera.TestSupport.RawSafetensors;
 import io.tessera.store.StoreConfig;
 import io.tessera.testing.SmallDisk;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tessera.util.Io;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -344,7 +344,7 @@ class BadUploadTest {
             files.put("README.md", UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8));
             zip = Archives.zip(files);
             Path tmp = Files.write(Files.createTempFile("full", ".zip"), zip);
-            fan = Path.of(store.root(), "blobs/sha256", AdapterRegistry.sha256(tmp).substring(0, 2));
+            fan = Path.of(store.root(), "blobs/sha256", Io.sha256(tmp).substring(0, 2));
             Files.delete(tmp);
         } while (Files.exists(fan));
         try (SmallDisk disk = SmallDisk.mount(fan, 64 << 10)) {
