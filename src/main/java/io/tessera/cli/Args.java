@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /** --name value options, --flag switches and positional arguments. */
 final class Args {
@@ -44,29 +45,23 @@ final class Args {
     }
 
     int getInt(String name, int fallback) {
-        String v = options.get(name);
-        try {
-            return v == null ? fallback : Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            throw new UsageException("--" + name + " must be an integer (got " + v + ")");
-        }
+        return parse(name, fallback, Integer::valueOf, "an integer");
     }
 
     long getLong(String name, long fallback) {
-        String v = options.get(name);
-        try {
-            return v == null ? fallback : Long.parseLong(v);
-        } catch (NumberFormatException e) {
-            throw new UsageException("--" + name + " must be an integer (got " + v + ")");
-        }
+        return parse(name, fallback, Long::valueOf, "an integer");
     }
 
     float getFloat(String name, float fallback) {
+        return parse(name, fallback, Float::valueOf, "a number");
+    }
+
+    private <T> T parse(String name, T fallback, Function<String, T> parser, String what) {
         String v = options.get(name);
         try {
-            return v == null ? fallback : Float.parseFloat(v);
+            return v == null ? fallback : parser.apply(v);
         } catch (NumberFormatException e) {
-            throw new UsageException("--" + name + " must be a number (got " + v + ")");
+            throw new UsageException("--" + name + " must be " + what + " (got " + v + ")");
         }
     }
 
