@@ -116,6 +116,17 @@ class SchedulerCoreTest {
         return j;
     }
 
+    /** One slot, two jobs of one tenant. */
+    private record Two(Job running, Job waiting) {
+    }
+
+    private Two oneRunsOneWaits(int promptTokens, int maxTokens) {
+        start(1, 1, null);
+        Two two = new Two(submit("a", promptTokens, maxTokens, 0), submit("a", promptTokens, maxTokens, 0));
+        admit(0);
+        return two;
+    }
+
     private static List<String> heard(Job j) {
         return ((Heard) j.listener).calls;
     }
@@ -243,57 +254,48 @@ class SchedulerCoreTest {
 
     @Test
     void aCancelledQueuedJobEndsSilentlyAndGivesItsPlaceBack() {
-        start(1, 1, null);
-        Job first = submit("a", 4, 100, 0);
-        Job queued = submit("b", 4, 100, 0);
-        admit(0);
-        queued.cancel();
+        Two two = oneRunsOneWaits(4, 100);
+        two.waiting().cancel();
 
         Admission a = admit(3);
 
-        assertThat(queued.state()).isEqualTo(JobState.ABORTED);
+        assertThat(two.waiting().state()).isEqualTo(JobState.ABORTED);
         assertThat(a.effects().freed()).isEmpty();
-        assertThat(heard(queued)).as("a cancel is not told").isEmpty();
-        assertThat(observed).containsExactly("b cancelled after 3");
+        assertThat(heard(two.waiting())).as("a cancel is not told").isEmpty();
+        assertThat(observed).containsExactly("a cancelled after 3");
         assertThat(core.queued()).isZero();
-        assertThat(core.running()).containsExactly(first);
+        assertThat(core.running()).containsExactly(two.running());
     }
 
     @Test
     void aCancelledRunningJobFreesItsSlotForTheNextWaitingJobAtTheNextAdmit() {
-        start(1, 1, null);
-        Job a = submit("a", 4, 100, 0);
-        Job b = submit("a", 4, 100, 0);
-        admit(0);
+        Two two = oneRunsOneWaits(4, 100);
         step(7, 1);
-        a.cancel();
-        assertThat(a.state()).as("the core acts on its own thread only").isEqualTo(JobState.RUNNING);
+        two.running().cancel();
+        assertThat(two.running().state()).as("the core acts on its own thread only").isEqualTo(JobState.RUNNING);
 
         Admission next = admit(2);
 
-        assertThat(next.effects().freed()).containsExactly(a);
-        assertThat(a.state()).isEqualTo(JobState.ABORTED);
-        assertThat(heard(a)).containsExactly("usage 4+1", "token 7");
-        assertThat(next.open()).containsExactly(b);
-        assertThat(core.running()).containsExactly(b);
+        assertThat(next.effects().freed()).containsExactly(two.running());
+        assertThat(two.running().state()).isEqualTo(JobState.ABORTED);
+        assertThat(heard(two.running())).containsExactly("usage 4+1", "token 7");
+        assertThat(next.open()).containsExactly(two.waiting());
+        assertThat(core.running()).containsExactly(two.waiting());
     }
 
     @Test
     void aFinishedRowFreesItsSlotAndTheNextJobIsAdmitted() {
-        start(1, 1, null);
-        Job a = submit("a", 3, 2, 0);
-        Job b = submit("a", 3, 2, 0);
-        admit(0);
+        Two two = oneRunsOneWaits(3, 2);
         assertThat(step(7, 1).freed()).isEmpty();
         assertThat(admit(1).open()).as("the only slot is taken").isEmpty();
 
         Effects e = step(8, 2);
 
-        assertThat(e.freed()).containsExactly(a);
-        assertThat(a.state()).isEqualTo(JobState.FINISHED);
-        assertThat(heard(a)).containsExactly("usage 3+1", "token 7", "usage 0+1", "token 8", "finish length 3/2/0");
+        assertThat(e.freed()).containsExactly(two.running());
+        assertThat(two.running().state()).isEqualTo(JobState.FINISHED);
+        assertThat(heard(two.running())).containsExactly("usage 3+1", "token 7", "usage 0+1", "token 8", "finish length 3/2/0");
         assertThat(core.running()).isEmpty();
-        assertThat(admit(3).open()).containsExactly(b);
+        assertThat(admit(3).open()).containsExactly(two.waiting());
     }
 
     @Test
@@ -377,14 +379,11 @@ class SchedulerCoreTest {
 
     @Test
     void stoppingFailsRunningAndWaitingJobs() {
-        start(1, 1, null);
-        Job running = submit("a", 3, 5, 0);
-        Job waiting = submit("a", 3, 5, 0);
-        admit(0);
+        Two two = oneRunsOneWaits(3, 5);
         Effects e = deliver(core.abortAll(new UnavailableException("the server stopped"), 1));
-        assertThat(e.freed()).containsExactly(running);
-        assertThat(heard(running)).containsExactly("error UnavailableException");
-        assertThat(heard(waiting)).containsExactly("error UnavailableException");
+        assertThat(e.freed()).containsExactly(two.running());
+        assertThat(heard(two.running())).containsExactly("error UnavailableException");
+        assertThat(heard(two.waiting())).containsExactly("error UnavailableException");
         assertThat(core.active()).isZero();
         assertThat(core.queued()).isZero();
     }
