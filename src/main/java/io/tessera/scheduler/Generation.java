@@ -14,7 +14,7 @@ import java.util.Set;
  * detokenization. The one place that turns logits into text, for the service and the CLI alike. Not thread-safe:
  * the engine thread feeds it.
  */
-public final class Generation {
+public final class Generation implements Decoding {
 
     /**
      * One generated token.
@@ -56,7 +56,7 @@ public final class Generation {
         return u;
     }
 
-    /** Samples the next token from the logits of the sequence's last position. */
+    @Override
     public Token next(float[] logits) {
         SampledToken s = sampler.sample(logits);
         generated++;
@@ -83,11 +83,12 @@ public final class Generation {
     }
 
     /** Tokens sampled so far, the end token included: the completion_tokens of usage. */
+    @Override
     public int generated() {
         return generated;
     }
 
-    /** The stop string that ended generation, or null. */
+    @Override
     public String matchedStop() {
         return stops.matchedStop();
     }

@@ -9,23 +9,23 @@ import io.tessera.engine.adapter.ResidentAdapter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.Predicate;
+import java.util.function.LongSupplier;
 
 /**
- * The engine loop: continuous batching over one engine. Sequences join and leave between steps; prompts are fed in
- * chunks next to running decodes ({@link StepPlanner}); waiting requests are admitted tenants taking turns
- * ({@link FairQueue}); a request whose adapter is loading holds a place while others run. Only the loop's thread
- * touches the engine; other threads submit, cancel and read counters. Listeners are called on one delivery thread,
- * in order per request, a whole step's output handed over at once: the loop never waits on a client.
+ * The engine loop: continuous batching over one engine. A thin shell around {@link SchedulerCore}, which decides
+ * who joins, what each step feeds and what its result means; this class owns the thread, the engine and the
+ * clock. Sequences join and leave between steps; prompts are fed in chunks next to running decodes
+ * ({@link StepPlanner}); waiting requests are admitted tenants taking turns ({@link FairQueue}); a request whose
+ * adapter is loading holds a place while others run. Only the loop's thread touches the engine and the core's
+ * batch; other threads submit, cancel and read counters. Listeners are called on one delivery thread, in order
+ * per request, a whole iteration's output handed over at once: the loop never waits on a client.
  */
 public final class Scheduler implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Scheduler.class.getName());
@@ -40,10 +40,9 @@ public final class Scheduler implements AutoCloseable {
     private final ModelHost host;
     private final Engine engine;
     private final SchedulerOptions options;
-    private final SchedulerObserver observer;
-    private final FairQueue<Job> waiting = new FairQueue<>();
-    /** Queue places held: requests waiting, and requests being tokenized that will wait. */
-    private final AtomicInteger places = new AtomicInteger();
+    private final SchedulerCore core;
+    /** Nanoseconds, for deadlines and latencies; tests pass their own. */
+    private final LongSupplier clock;
     private final Thread thread;
     private final ExecutorService delivery = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "tessera-deliver");
@@ -52,29 +51,23 @@ public final class Scheduler implements AutoCloseable {
     });
 
     // engine thread only
-    private final List<Job> running = new ArrayList<>();
-    /** Opened when their adapter arrived (possibly during a step); they join the batch at the next step. */
-    private final List<Job> joined = new ArrayList<>();
-    /** Admitted sequences (running, joining or loading their adapter) per tenant. */
-    private final Map<String, Integer> perTenant = new HashMap<>();
     /** Listener calls of this iteration, handed to the delivery thread together. */
     private List<Runnable> outbox = new ArrayList<>();
-    private int loading;
-    private long turn;
-    /** The step at which new sequences last joined. */
-    private long joinedAt;
     private int failedSteps;
     /** The token of the probe step; tests point it past the vocabulary to play an engine that fails every step. */
     int probeToken;
 
     private volatile boolean accepting = true;
     private volatile boolean closed;
-    private volatile boolean cancellations;
     private volatile int active;
     private volatile long kvBytes;
     private volatile boolean engineBroken;
 
     public Scheduler(ModelHost host, SchedulerOptions options, SchedulerObserver observer) {
+        this(host, options, observer, System::nanoTime);
+    }
+
+    Scheduler(ModelHost host, SchedulerOptions options, SchedulerObserver observer, LongSupplier clock) {
         this.host = host;
         this.engine = host.engine();
         if (options.maxRunning() > engine.maxSequences()) {
@@ -82,7 +75,8 @@ public final class Scheduler implements AutoCloseable {
                     + engine.maxSequences() + " KV slots");
         }
         this.options = options;
-        this.observer = observer;
+        this.core = new SchedulerCore(options, observer);
+        this.clock = clock;
         this.thread = new Thread(this::loop, "tessera-engine");
         thread.setDaemon(true);
     }
@@ -110,8 +104,7 @@ public final class Scheduler implements AutoCloseable {
         if (!accepting) {
             throw new UnavailableException("the server is shutting down");
         }
-        if (places.incrementAndGet() > options.maxQueued()) {
-            places.decrementAndGet();
+        if (!core.reserve()) {
             throw new QueueFullException(options.maxQueued());
         }
         return new Place();
@@ -137,9 +130,9 @@ public final class Scheduler implements AutoCloseable {
                 throw new UnavailableException("the server is shutting down");
             }
             Job job = new Job(request, listener, new Generation(request.prompt(), request.params(), host.tokenizer(),
-                    host.eosIds(), engine.config().vocabSize()));
+                    host.eosIds(), engine.config().vocabSize()), clock.getAsLong(), Scheduler.this::cancelled);
             used = true;
-            waiting.add(request.tenant(), job);
+            core.enqueue(job);
             LockSupport.unpark(thread);
             return job;
         }
@@ -147,7 +140,7 @@ public final class Scheduler implements AutoCloseable {
         @Override
         public void close() {
             if (!used) {
-                places.decrementAndGet();
+                core.unreserve();
             }
         }
     }
@@ -185,7 +178,7 @@ public final class Scheduler implements AutoCloseable {
 
     /** Requests waiting for a place in the batch (and being tokenized). */
     public int queued() {
-        return places.get();
+        return core.queued();
     }
 
     /** Sequences holding a KV slot or waiting for their adapter. */
@@ -224,7 +217,7 @@ public final class Scheduler implements AutoCloseable {
     /** Waits until nothing is queued or running; false when the timeout came first. */
     public boolean awaitIdle(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (places.get() > 0 || active > 0) {
+        while (core.queued() > 0 || active > 0) {
             if (System.nanoTime() > deadline) {
                 return false;
             }
@@ -248,45 +241,47 @@ public final class Scheduler implements AutoCloseable {
 
     // ---- the loop ----
 
+    private void cancelled() {
+        core.noteCancel();
+        LockSupport.unpark(thread);
+    }
+
     private void loop() {
         engine.adoptThreadSettings();
         while (!closed) {
             try {
                 engine.runPending();
-                running.addAll(joined);
-                joined.clear();
-                if (cancellations) {
-                    cancellations = false;
-                    dropCancelled();
-                }
-                if (options.requestTimeout() != null) {
-                    dropExpired();
-                }
-                admit();
+                SchedulerCore.Admission admission = core.admit(clock.getAsLong());
+                carryOut(admission.effects());
+                admission.open().forEach(j -> open(j, null));
+                admission.load().forEach(this::load);
                 publish();
-                if (running.isEmpty()) {
-                    LockSupport.parkNanos(loading > 0 || engine.hasPending() ? LOADING_PARK : IDLE_PARK);
+                SchedulerCore.StepPlan plan = core.schedule();
+                if (plan.rows().isEmpty()) {
+                    LockSupport.parkNanos(core.active() > 0 || engine.hasPending() ? LOADING_PARK : IDLE_PARK);
                 } else {
-                    step();
+                    step(plan);
                 }
             } catch (RuntimeException | Error e) {
                 engineFailed("the engine loop failed; failing the running requests", e);
-                running.forEach(j -> j.fail(e));
-                running.clear();
+                carryOut(core.abortRunning(e, clock.getAsLong()));
             }
             deliver();
         }
-        UnavailableException stopped = new UnavailableException("the server stopped");
-        running.forEach(j -> j.fail(stopped));
-        joined.forEach(j -> j.fail(stopped));
-        for (Job j = waiting.poll(); j != null; j = waiting.poll()) {
-            places.decrementAndGet();
-            j.fail(stopped);
-        }
-        running.clear();
+        carryOut(core.abortAll(new UnavailableException("the server stopped"), clock.getAsLong()));
         publish();
         deliver();
         delivery.shutdown();
+    }
+
+    /** Releases the sequences of ended jobs and queues their listener calls. */
+    private void carryOut(SchedulerCore.Effects effects) {
+        for (Job j : effects.freed()) {
+            if (j.seq != null) {
+                engine.release(j.seq);
+            }
+        }
+        outbox.addAll(effects.calls());
     }
 
     private void deliver() {
@@ -297,155 +292,69 @@ public final class Scheduler implements AutoCloseable {
         }
     }
 
-    private void dropCancelled() {
-        places.addAndGet(-waiting.removeIf(j -> {
-            if (j.cancelled) {
-                j.end(Outcome.CANCELLED);
+    /** Opens the job's sequence, taking what the prefix cache has for it; a failure fails this job alone. */
+    private void open(Job job, ResidentAdapter adapter) {
+        try {
+            job.seq = engine.open(job.request.attention(), adapter);
+            int cached = engine.reusePrefix(job.seq, job.request.tenant(), job.request.prompt());
+            core.opened(job, cached, job.seq.length() == 0 ? job.seq.virtualTokens() : 0);
+        } catch (RuntimeException e) {
+            carryOut(core.abort(job, e, clock.getAsLong()));
+        }
+    }
+
+    private void load(Job job) {
+        AdapterRef adapter = job.request.adapter();
+        // completes on this thread, maybe inside a step: the job joins the batch at the next one
+        host.adapters().acquire(adapter.key(), adapter.dir()).whenComplete((resident, error) -> {
+            if (error != null) {
+                Throwable cause = error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error;
+                carryOut(core.abort(job, cause, clock.getAsLong()));
+            } else if (job.cancelled()) {
+                carryOut(core.abort(job, null, clock.getAsLong()));
+            } else {
+                open(job, resident);
             }
-            return j.cancelled;
-        }));
-        running.removeIf(j -> {
-            if (j.cancelled) {
-                engine.release(j.seq);
-                j.end(Outcome.CANCELLED);
-            }
-            return j.cancelled;
         });
     }
 
-    /** Requests past their deadline, waiting or running, end with an error; their slots are freed. */
-    private void dropExpired() {
-        long now = System.nanoTime();
-        RequestTimeoutException timeout = new RequestTimeoutException(options.requestTimeout());
-        Predicate<Job> expired = j -> {
-            if (j.expired(now)) {
-                j.fail(timeout);
-                return true;
-            }
-            return false;
-        };
-        places.addAndGet(-waiting.removeIf(expired));
-        running.removeIf(expired);
-    }
-
-    /**
-     * New sequences join when the batch is empty, when {@code joinInterval} steps have passed since the last join,
-     * or when at least {@code joinInterval} of them can join at once: then the step their prompts pad is shared
-     * widely enough to be worth it now.
-     */
-    private void admit() {
-        int free = options.maxRunning() - (running.size() + joined.size() + loading);
-        boolean due = running.isEmpty() || turn - joinedAt >= options.joinInterval()
-                || Math.min(free, waiting.size()) >= options.joinInterval();
-        if (!due) {
-            return;
+    private void step(SchedulerCore.StepPlan plan) {
+        List<SchedulerCore.Row> rows = plan.rows();
+        List<StepInput> inputs = new ArrayList<>(rows.size());
+        for (SchedulerCore.Row r : rows) {
+            inputs.add(StepInput.next(r.job().seq, r.tokens()));
         }
-        joinedAt = turn;
-        while (running.size() + joined.size() + loading < options.maxRunning()) {
-            // a tenant at its share waits, whoever else waits behind it: the other slots stay open to other tenants
-            Job job = waiting.poll(t -> perTenant.getOrDefault(t, 0) < options.maxRunningPerTenant());
-            if (job == null) {
-                return;
-            }
-            places.decrementAndGet();
-            if (job.cancelled) {
-                job.end(Outcome.CANCELLED);
-                continue;
-            }
-            job.admitted = true;
-            perTenant.merge(job.request.tenant(), 1, Integer::sum);
-            AdapterRef adapter = job.request.adapter();
-            if (adapter == null) {
-                if (opened(job, null)) {
-                    running.add(job);
-                }
-                continue;
-            }
-            loading++;
-            // completes on this thread, maybe inside a step: the job joins the batch at the next one
-            host.adapters().acquire(adapter.key(), adapter.dir()).whenComplete((resident, error) -> {
-                loading--;
-                if (error != null) {
-                    job.fail(error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error);
-                } else if (job.cancelled) {
-                    job.end(Outcome.CANCELLED);
-                } else if (opened(job, resident)) {
-                    joined.add(job);
-                }
-            });
-        }
-    }
-
-    /** Opens the job's sequence (taking what the prefix cache has for it); a failure fails this job alone. */
-    private static boolean opened(Job job, ResidentAdapter adapter) {
-        try {
-            job.open(adapter);
-            return true;
-        } catch (RuntimeException e) {
-            job.fail(e);
-            return false;
-        }
-    }
-
-    private void step() {
-        List<StepPlanner.Entry> entries = new ArrayList<>(running.size());
-        for (Job j : running) {
-            entries.add(j.entry());
-        }
-        int[] plan = StepPlanner.plan(entries, options.maxTokensPerStep(), options.prefillChunk(), turn++);
-        List<StepInput> inputs = new ArrayList<>(running.size());
-        List<Job> stepped = new ArrayList<>(running.size());
-        int tokens = 0;
-        for (int i = 0; i < plan.length; i++) {
-            if (plan[i] > 0) {
-                Job j = running.get(i);
-                inputs.add(j.input(plan[i]));
-                stepped.add(j);
-                tokens += plan[i];
-            }
-        }
-        float[][] logits = new float[inputs.size()][];
-        RuntimeException[] errors = new RuntimeException[inputs.size()];
+        float[][] logits = new float[rows.size()][];
+        RuntimeException[] errors = new RuntimeException[rows.size()];
         stepIsolating(inputs, 0, inputs.size(), logits, errors);
-        int ok = 0;
-        RuntimeException error = null;
-        for (RuntimeException e : errors) {
-            if (e == null) {
-                ok++;
-            } else {
-                error = e;
+        for (int k = 0; k < rows.size(); k++) {
+            if (errors[k] == null && rows.get(k).completesPrompt()) {
+                errors[k] = remember(rows.get(k).job());
             }
         }
-        if (ok > 0) {
-            observer.stepped(ok, tokens);
-        }
-        for (int k = 0; k < stepped.size(); k++) {
-            if (errors[k] == null) {
-                advance(stepped.get(k), logits[k]);
-            } else {
-                stepped.get(k).fail(errors[k]);
-            }
-        }
+        SchedulerCore.StepResult result = new SchedulerCore.StepResult(logits, errors);
+        carryOut(core.update(plan, result, clock.getAsLong()));
+        int ok = result.succeeded();
+        RuntimeException error = Arrays.stream(errors).filter(Objects::nonNull).findFirst().orElse(null);
         if (error == null || ok > 0 || engineWorks()) {
             failedSteps = 0;
             engineBroken = false;
             if (error != null) {
-                LOG.log(System.Logger.Level.WARNING, (stepped.size() - ok) + " of " + stepped.size()
+                LOG.log(System.Logger.Level.WARNING, (rows.size() - ok) + " of " + rows.size()
                         + " sequences failed their step alone; failing their requests, the others go on", error);
             }
         } else {
             engineFailed("an engine step failed for every input, and so did a probe step", error);
         }
-        running.removeIf(j -> j.seq.released());
     }
 
-    /** Sampling and the prefix cache can fail for one request too: it fails alone. */
-    private static void advance(Job job, float[] logits) {
+    /** Keeps a prompt just stepped in full for the prefix cache; returns the error that fails its request, or null. */
+    private RuntimeException remember(Job job) {
         try {
-            job.advance(logits);
+            engine.rememberPrefix(job.seq, job.request.tenant(), job.request.prompt());
+            return null;
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "a sequence failed after its step; failing its request", e);
-            job.fail(e);
+            return e;
         }
     }
 
@@ -502,140 +411,10 @@ public final class Scheduler implements AutoCloseable {
 
     private void publish() {
         long kv = 0;
-        for (Job j : running) {
+        for (Job j : core.running()) {
             kv += engine.kvBytes(j.seq);
         }
         kvBytes = kv;
-        active = running.size() + joined.size() + loading;
-    }
-
-    /** One request from submission to its end. Fields other than {@code cancelled} belong to the engine thread. */
-    private final class Job implements Handle {
-        final GenerationRequest request;
-        final GenerationListener listener;
-        final Generation generation;
-        final long submitted = System.nanoTime();
-        final long deadline = options.requestTimeout() == null ? Long.MAX_VALUE : submitted + options.requestTimeout().toNanos();
-        volatile boolean cancelled;
-        Sequence seq;
-        int fed;
-        int cached;
-        int next;
-        long lastToken;
-        boolean over;
-        /** Counted in {@link #perTenant} until it ends. */
-        boolean admitted;
-        /** Tokens already reported to the listener's {@code onUsage}. */
-        int billedPrompt;
-        int billedGenerated;
-
-        Job(GenerationRequest request, GenerationListener listener, Generation generation) {
-            this.request = request;
-            this.listener = listener;
-            this.generation = generation;
-        }
-
-        boolean expired(long now) {
-            return now - deadline > 0;
-        }
-
-        @Override
-        public void cancel() {
-            cancelled = true;
-            cancellations = true;
-            LockSupport.unpark(thread);
-        }
-
-        void open(ResidentAdapter adapter) {
-            seq = engine.open(request.attention(), adapter);
-            fed = engine.reusePrefix(seq, request.tenant(), request.prompt());
-            cached = fed;
-        }
-
-        StepPlanner.Entry entry() {
-            int[] prompt = request.prompt();
-            return new StepPlanner.Entry(request.tenant(), prompt.length - fed, seq.length() == 0 ? seq.virtualTokens() : 0);
-        }
-
-        StepInput input(int n) {
-            if (fed < request.prompt().length) {
-                int from = fed;
-                fed += n;
-                return StepInput.next(seq, Arrays.copyOfRange(request.prompt(), from, fed));
-            }
-            return StepInput.next(seq, next);
-        }
-
-        /** Takes the logits of this job's last fed position; at an end, releases its sequence. */
-        void advance(float[] logits) {
-            if (fed < request.prompt().length) {
-                bill();
-                return;   // mid-prompt: these logits predict a token the prompt already has
-            }
-            if (generation.generated() == 0) {
-                engine.rememberPrefix(seq, request.tenant(), request.prompt());
-            }
-            Generation.Token t = generation.next(logits);
-            long now = System.nanoTime();
-            if (lastToken == 0) {
-                observer.firstToken(request, now - submitted);
-            } else {
-                observer.interToken(request, now - lastToken);
-            }
-            lastToken = now;
-            next = t.id();
-            bill();
-            notify(() -> listener.onToken(t));
-            if (t.finish() == null) {
-                return;
-            }
-            engine.release(seq);
-            end(Outcome.of(t.finish()));
-            notify(() -> listener.onFinish(new GenerationListener.Finished(t.finish(), generation.matchedStop(),
-                    request.prompt().length, generation.generated(), cached)));
-        }
-
-        /** Tells the listener what the last step consumed: the prompt tokens fed, the token generated. */
-        private void bill() {
-            int prompt = Math.min(fed, request.prompt().length) - billedPrompt;
-            int generated = generation.generated() - billedGenerated;
-            if (prompt > 0 || generated > 0) {
-                billedPrompt += prompt;
-                billedGenerated += generated;
-                notify(() -> listener.onUsage(prompt, generated));
-            }
-        }
-
-        void fail(Throwable error) {
-            if (seq != null) {
-                engine.release(seq);
-            }
-            end(error instanceof RequestTimeoutException ? Outcome.TIMEOUT : Outcome.ERROR);
-            notify(() -> listener.onError(error));
-        }
-
-        /** Reports the end once, whatever path got here. */
-        void end(Outcome outcome) {
-            if (!over) {
-                over = true;
-                if (admitted) {
-                    perTenant.computeIfPresent(request.tenant(), (t, n) -> n == 1 ? null : n - 1);
-                }
-                observer.ended(request, outcome, System.nanoTime() - submitted, request.prompt().length, cached,
-                        generation.generated());
-            }
-        }
-
-        /** Queues a listener call for the delivery thread; a listener that fails cancels its request. */
-        private void notify(Runnable call) {
-            outbox.add(() -> {
-                try {
-                    call.run();
-                } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.WARNING, "listener failed; cancelling its request", e);
-                    cancel();
-                }
-            });
-        }
+        active = core.active();
     }
 }
