@@ -1,6 +1,4 @@
-package io.tessera.engine.adapter;
-
-import ai.djl.ndarray.NDArray;
+package io.tessera.engine;
 
 /**
  * An adapter installed in the engine. {@code id} is the engine's internal id for one (adapter, version): it is
@@ -8,31 +6,26 @@ import ai.djl.ndarray.NDArray;
  */
 public final class ResidentAdapter {
     final long id;
-    final Adapter source;
+    final AdapterWeights source;
     final String label;
-    // LoRA: bucket and slot in the bank; DoRA: row in the scale tables (0 = none)
-    AdapterBank.Bucket bucket;
-    int slot = -1;
-    int doraRow;
-    // prompt tuning: [N, hidden]
-    NDArray prompt;
-    // expert groups: base expert -> index in the bank's replacement stacks, -1 where unchanged
-    int[] expertMap;
-    int expertOffset;
+    final AdapterStore store;
+    final AdapterStore.Placement placement;
     int holders;
-    boolean installed;
+    boolean installed = true;
 
-    ResidentAdapter(long id, Adapter source, String label) {
+    ResidentAdapter(long id, AdapterWeights source, String label, AdapterStore store, AdapterStore.Placement placement) {
         this.id = id;
         this.source = source;
         this.label = label;
+        this.store = store;
+        this.placement = placement;
     }
 
     public long id() {
         return id;
     }
 
-    public Adapter source() {
+    public AdapterWeights source() {
         return source;
     }
 
@@ -42,15 +35,12 @@ public final class ResidentAdapter {
     }
 
     public int virtualTokens() {
-        return source instanceof PromptTuningAdapter p ? p.virtualTokens() : 0;
+        return source.virtualTokens();
     }
 
-    public NDArray promptEmbeddings() {
-        return prompt;
-    }
-
+    /** Engine bytes it occupies (its share of the stores' tensors, not its file's size). */
     public long bytes() {
-        return source.bytes();
+        return placement.bytes();
     }
 
     /** Sequences using it now. */
