@@ -15,15 +15,10 @@ public final class AdapterBank implements AutoCloseable {
     private final DecoderModel model;
     private final NDManager manager;
     private final Map<AdapterStore.Type, AdapterStore> stores = new LinkedHashMap<>();
-    private int installed;
 
     AdapterBank(DecoderModel model, NDManager parent) {
         this.model = model;
         this.manager = parent.newSubManager();
-    }
-
-    public int installed() {
-        return installed;
     }
 
     /** Engine bytes the adapter will occupy once installed: what a residency budget must make room for. */
@@ -34,9 +29,7 @@ public final class AdapterBank implements AutoCloseable {
     /** Copies a loaded adapter into its store's tensors under the given internal id. */
     public ResidentAdapter install(long id, AdapterWeights adapter, String label) {
         AdapterStore store = store(adapter);
-        ResidentAdapter r = new ResidentAdapter(id, adapter, label, store, store.install(adapter));
-        installed++;
-        return r;
+        return new ResidentAdapter(id, adapter, label, store, store.install(adapter));
     }
 
     /** Frees and zeroes what the adapter occupies; it must not be held by any sequence. */
@@ -49,7 +42,6 @@ public final class AdapterBank implements AutoCloseable {
         }
         r.store.reset(r.placement);
         r.installed = false;
-        installed--;
     }
 
     void retain(ResidentAdapter r) {

@@ -7,7 +7,7 @@ package io.tessera.engine;
 public final class ResidentAdapter {
     final long id;
     final AdapterWeights source;
-    final String label;
+    final String label;   // what it was loaded as, for logs; never used to find it
     final AdapterStore store;
     final AdapterStore.Placement placement;
     int holders;
@@ -23,15 +23,6 @@ public final class ResidentAdapter {
 
     public long id() {
         return id;
-    }
-
-    public AdapterWeights source() {
-        return source;
-    }
-
-    /** What the adapter was loaded as (for logs and metrics); never used to find it. */
-    public String label() {
-        return label;
     }
 
     public int virtualTokens() {

@@ -2,6 +2,7 @@ package io.tessera.adapters;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tessera.engine.adapter.Adapter;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -9,11 +10,12 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 
-/** V2 moves rows written under V1 to the kind enum and each kind's own columns. */
+/** V2 moves rows written under V1 to the kind enum and each kind's own columns; the enum is the engine's kinds. */
 class KindMigrationTest {
     private static final String SCHEMA = "kind_migration_test";
 
@@ -50,6 +52,14 @@ class KindMigrationTest {
                     rows.add(r.getString(1) + " " + r.getString(2) + " " + r.getObject(3) + " " + r.getObject(4) + " "
                             + (groups == null ? null : List.of((Integer[]) groups.getArray())));
                 }
+            }
+            try (ResultSet r = s.executeQuery("select unnest(enum_range(null::adapter_kind))::text")) {
+                List<String> kinds = new ArrayList<>();
+                while (r.next()) {
+                    kinds.add(r.getString(1));
+                }
+                assertThat(kinds).as("the schema's kinds are the engine's").containsExactlyElementsOf(
+                        Arrays.stream(Adapter.Kind.values()).map(Enum::name).toList());
             }
             assertThat(rows).containsExactly(
                     "LORA adapter_kind 16 null null",
