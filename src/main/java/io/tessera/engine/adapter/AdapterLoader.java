@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -54,7 +53,7 @@ public final class AdapterLoader {
                         + Arrays.stream(Adapter.Kind.values()).filter(k -> k.parser != null).map(Adapter.Kind::name)
                         .collect(Collectors.joining(", ")) + ")"));
         try (Checkpoint cp = Checkpoint.openFile(weights)) {
-            return Objects.requireNonNull(parser.parse(new AdapterSource(config, weights, cp, model)));
+            return parser.parse(new AdapterSource(config, weights, cp, model));
         }
     }
 
