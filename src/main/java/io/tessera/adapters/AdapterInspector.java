@@ -3,20 +3,17 @@ package io.tessera.adapters;
 import static io.tessera.adapters.RegistryException.Problem.REJECTED;
 import static io.tessera.adapters.RegistryException.Problem.TOO_LARGE;
 
-import io.tessera.engine.CheckpointException;
+import io.tessera.engine.safetensors.CheckpointException;
 import io.tessera.engine.DecoderModel;
 import io.tessera.engine.adapter.Adapter;
 import io.tessera.engine.adapter.AdapterConfig;
 import io.tessera.engine.adapter.AdapterLoader;
-import io.tessera.engine.adapter.ExpertGroupAdapter;
-import io.tessera.engine.adapter.LoraAdapter;
-import io.tessera.engine.adapter.PromptTuningAdapter;
+import io.tessera.engine.adapter.Description;
 import io.tessera.engine.safetensors.SizeLimitException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -25,21 +22,15 @@ import java.util.stream.Stream;
  */
 public final class AdapterInspector {
 
-    /**
-     * @param kind          LORA, DORA, PROMPT_TUNING or MOGE_EXPERT_GROUPS
-     * @param rank          the largest LoRA rank, or the prompt's virtual tokens; null for expert groups
-     * @param targetModules what it changes, for listings
-     */
-    public record Inspected(Adapter adapter, String kind, Integer rank, String targetModules) {
+    /** @param description what the adapter's kind says of it, as the registry records it */
+    public record Inspected(Adapter adapter, Description description) {
     }
 
     private final AdapterLoader loader;
-    private final long maxConfigBytes;
 
     /** @param maxConfigBytes largest adapter_config.json read */
     public AdapterInspector(DecoderModel model, long maxConfigBytes) {
         this.loader = new AdapterLoader(model, maxConfigBytes);
-        this.maxConfigBytes = maxConfigBytes;
     }
 
     /** The adapter directory inside an unpacked archive: its root, or the one directory that is all it holds. */
@@ -66,16 +57,7 @@ public final class AdapterInspector {
             // the loader names files by path: show them as the archive names them, not where they were unpacked
             throw new RegistryException(e instanceof SizeLimitException ? TOO_LARGE : REJECTED, e.getMessage().replace(root + "/", ""));
         }
-        if (a instanceof LoraAdapter l) {
-            return new Inspected(a, l.dora() ? "DORA" : "LORA", l.maxRank(),
-                    AdapterConfig.read(dir, maxConfigBytes).targetModules());
-        }
-        if (a instanceof PromptTuningAdapter p) {
-            return new Inspected(a, "PROMPT_TUNING", p.virtualTokens(), "prompt");
-        }
-        ExpertGroupAdapter g = (ExpertGroupAdapter) a;
-        return new Inspected(a, "MOGE_EXPERT_GROUPS", null, "expert groups "
-                + g.groups().stream().map(String::valueOf).collect(Collectors.joining(",")));
+        return new Inspected(a, a.describe());
     }
 
 }

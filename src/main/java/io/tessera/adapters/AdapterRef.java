@@ -1,6 +1,6 @@
 package io.tessera.adapters;
 
-import io.tessera.engine.CheckpointException;
+import io.tessera.engine.safetensors.CheckpointException;
 import io.tessera.engine.adapter.AdapterConfig;
 import io.tessera.engine.adapter.AdapterLoader;
 import java.nio.file.Files;
@@ -16,22 +16,19 @@ import java.util.Optional;
  * @param dir           the unpacked adapter directory
  * @param virtualTokens prompt-tuning tokens it prepends (0 for other kinds); they count against the context
  */
-public record AdapterRef(String name, int version, String key, Path dir, String peftType, int virtualTokens) {
+public record AdapterRef(String name, int version, String key, Path dir, int virtualTokens) {
     /** An adapter directory outside the registry (the command line's --adapter), keyed by its path. */
     public static Optional<AdapterRef> fromDirectory(Path dir) {
         if (!Files.isRegularFile(dir.resolve(AdapterConfig.FILE))) {
             return Optional.empty();
         }
-        String type = "";
         int virtual = 0;
         try {
-            AdapterConfig c = AdapterConfig.read(dir, AdapterLoader.DEFAULT_MAX_CONFIG_BYTES);
-            type = c.peftType();
-            virtual = c.virtualTokens();
+            virtual = AdapterConfig.read(dir, AdapterLoader.DEFAULT_MAX_CONFIG_BYTES).virtualTokens();
         } catch (CheckpointException e) {
             // unreadable here means refused at load, with the loader's message
         }
         return Optional.of(new AdapterRef(dir.getFileName().toString(), 1, dir.toAbsolutePath().normalize().toString(),
-                dir, type, virtual));
+                dir, virtual));
     }
 }

@@ -12,6 +12,7 @@ import io.tessera.adapters.AdapterViews.AdapterView;
 import io.tessera.cluster.AdapterChanged;
 import io.tessera.cluster.ClusterEvents;
 import io.tessera.engine.adapter.AdapterLoader;
+import io.tessera.engine.adapter.Description;
 import io.tessera.security.Caller;
 import io.tessera.security.Tenant;
 import io.tessera.security.TenantGoneException;
@@ -112,14 +113,14 @@ public class AdapterRegistry {
             a = new RegisteredAdapter();
             a.tenant = t;
             a.name = name;
-            a.kind = in.kind();
+            a.kind = in.description().kind();
             a.baseModel = base.name();
             a.updatedAt = Instant.now();
             a.persistAndFlush();
         } else {
             RegisteredAdapter.getEntityManager().lock(a, LockModeType.PESSIMISTIC_WRITE);
-            if (!a.kind.equals(in.kind())) {
-                throw new RegistryException(REJECTED, "adapter " + name + " is " + a.kind + "; the upload is " + in.kind()
+            if (a.kind != in.description().kind()) {
+                throw new RegistryException(REJECTED, "adapter " + name + " is " + a.kind + "; the upload is " + in.description().kind()
                         + " (upload it under another name)");
             }
         }
@@ -129,15 +130,18 @@ public class AdapterRegistry {
         v.version = next;
         v.blobSha256 = sha;
         v.sizeBytes = size;
-        v.rank = in.rank();
-        v.targetModules = in.targetModules();
+        Description d = in.description();
+        v.rank = d.rank();
+        v.virtualTokens = d.virtualTokens();
+        v.expertGroups = d.expertGroups() == null ? null : d.expertGroups().toArray(Integer[]::new);
+        v.targetModules = d.targetModules();
         v.persist();
         if (activate) {
             a.activeVersion = next;
         }
         a.updatedAt = Instant.now();
         AuditEntry.record(caller.actor(), tenantId, "upload", name + "@" + next,
-                "sha256=" + sha + " bytes=" + size + " kind=" + in.kind() + (activate ? " activated" : ""));
+                "sha256=" + sha + " bytes=" + size + " kind=" + in.description().kind() + (activate ? " activated" : ""));
         return AdapterViews.view(a, activate ? v : activeOf(a));
     }
 

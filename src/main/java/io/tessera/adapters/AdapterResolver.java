@@ -2,6 +2,7 @@ package io.tessera.adapters;
 
 import io.quarkus.logging.Log;
 import io.tessera.cluster.AdapterChanged;
+import io.tessera.engine.adapter.Adapter;
 import io.tessera.security.ApiKeys;
 import io.tessera.security.Tenant;
 import io.tessera.security.TenantGoneException;
@@ -32,7 +33,7 @@ public class AdapterResolver {
      *
      * @param virtualTokens prompt-tuning tokens (0 for other kinds)
      */
-    public record Resolved(long tenantId, String name, int version, String sha256, String kind, int virtualTokens,
+    public record Resolved(long tenantId, String name, int version, String sha256, Adapter.Kind kind, int virtualTokens,
                            boolean pinned) {
         /** The engine's key: one immutable (adapter, version). Identical bytes are the identical adapter. */
         public String engineKey() {
@@ -139,7 +140,7 @@ public class AdapterResolver {
             return Optional.empty();
         }
         return AdapterVersion.of(a, a.activeVersion).map(v -> new Resolved(a.tenant.id, a.name, v.version, v.blobSha256,
-                a.kind, "PROMPT_TUNING".equals(a.kind) && v.rank != null ? v.rank : 0, a.pinned));
+                a.kind, v.virtualTokens == null ? 0 : v.virtualTokens, a.pinned));
     }
 
     /** A change here or on another replica: forget, then look again and prefetch what is active now. */

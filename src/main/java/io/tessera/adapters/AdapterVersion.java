@@ -13,6 +13,8 @@ import jakarta.persistence.Table;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.type.SqlTypes;
 
 /** One immutable upload of an adapter; the weights are the blob with {@link #blobSha256}. */
 @Entity
@@ -31,7 +33,15 @@ public class AdapterVersion extends PanacheEntityBase {
     public String blobSha256;
     @Column(name = "size_bytes", nullable = false)
     public long sizeBytes;
+    /** LoRA and DoRA: the largest rank; null for other kinds. */
     public Integer rank;
+    /** Prompt tuning: the embeddings it prepends; null for other kinds. */
+    @Column(name = "virtual_tokens")
+    public Integer virtualTokens;
+    /** MoGE expert groups: the groups it replaces, ascending; null for other kinds. */
+    @Column(name = "expert_groups")
+    @JdbcTypeCode(SqlTypes.ARRAY)
+    public Integer[] expertGroups;
     @Column(name = "target_modules", nullable = false)
     public String targetModules;
     @Column(name = "created_at", nullable = false, insertable = false, updatable = false)

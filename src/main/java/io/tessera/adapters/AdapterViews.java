@@ -10,15 +10,19 @@ public final class AdapterViews {
     private AdapterViews() {
     }
 
-    /** An adapter with the facts of its active version (rank, targets, size are null while none is active). */
+    /**
+     * An adapter with the facts of its active version (null while none is active). A kind's own parameters are
+     * null for the other kinds: rank (LORA, DORA), virtual tokens (PROMPT_TUNING).
+     */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record AdapterView(String tenant, String name, String kind, String baseModel, Integer activeVersion,
-                              boolean pinned, Integer rank, String targetModules, Long sizeBytes, Instant updatedAt) {
+                              boolean pinned, Integer rank, Integer virtualTokens, String targetModules, Long sizeBytes,
+                              Instant updatedAt) {
     }
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record VersionView(int version, String sha256, long sizeBytes, Integer rank, String targetModules,
-                              Instant createdAt, boolean active) {
+    public record VersionView(int version, String sha256, long sizeBytes, Integer rank, Integer virtualTokens,
+                              String targetModules, Instant createdAt, boolean active) {
     }
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
@@ -26,13 +30,14 @@ public final class AdapterViews {
     }
 
     static AdapterView view(RegisteredAdapter a, AdapterVersion active) {
-        return new AdapterView(a.tenant.name, a.name, a.kind, a.baseModel, a.activeVersion, a.pinned,
-                active == null ? null : active.rank, active == null ? null : active.targetModules,
+        return new AdapterView(a.tenant.name, a.name, a.kind.name(), a.baseModel, a.activeVersion, a.pinned,
+                active == null ? null : active.rank, active == null ? null : active.virtualTokens,
+                active == null ? null : active.targetModules,
                 active == null ? null : active.sizeBytes, a.updatedAt);
     }
 
     static VersionView view(AdapterVersion v, Integer activeVersion) {
-        return new VersionView(v.version, v.blobSha256, v.sizeBytes, v.rank, v.targetModules, v.createdAt,
+        return new VersionView(v.version, v.blobSha256, v.sizeBytes, v.rank, v.virtualTokens, v.targetModules, v.createdAt,
                 activeVersion != null && activeVersion == v.version);
     }
 }

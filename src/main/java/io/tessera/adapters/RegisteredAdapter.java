@@ -1,9 +1,12 @@
 package io.tessera.adapters;
 
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
+import io.tessera.engine.adapter.Adapter;
 import io.tessera.security.Tenant;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
 import jakarta.persistence.GeneratedValue;
 import jakarta.persistence.GenerationType;
 import jakarta.persistence.Id;
@@ -13,6 +16,8 @@ import jakarta.persistence.ManyToOne;
 import jakarta.persistence.Table;
 import java.time.Instant;
 import java.util.Optional;
+import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.type.SqlTypes;
 
 /** An adapter name within a tenant; its weights are in {@link AdapterVersion}s, one of them active. */
 @Entity
@@ -28,7 +33,9 @@ public class RegisteredAdapter extends PanacheEntityBase {
     @Column(nullable = false)
     public String name;
     @Column(nullable = false)
-    public String kind;
+    @Enumerated(EnumType.STRING)
+    @JdbcTypeCode(SqlTypes.NAMED_ENUM)   // the schema's adapter_kind
+    public Adapter.Kind kind;
     @Column(name = "base_model", nullable = false)
     public String baseModel;
     @Column(name = "active_version")

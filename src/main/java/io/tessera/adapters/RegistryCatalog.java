@@ -23,7 +23,7 @@ public class RegistryCatalog implements AdapterCatalog {
             return Optional.empty();
         }
         return resolver.resolve(tenantId, model).map(r -> new AdapterRef(r.name(), r.version(), r.engineKey(),
-                files.dir(r.sha256()), r.kind().equals("DORA") ? "LORA" : r.kind(), r.virtualTokens()));
+                files.dir(r.sha256()), r.virtualTokens()));
     }
 
     @Override

@@ -9,7 +9,7 @@ import io.tessera.api.ErrorResponse.ErrorDetail;
 import io.tessera.cluster.Counters;
 import io.tessera.cluster.RateLimitedException;
 import io.tessera.config.TesseraConfig;
-import io.tessera.engine.CheckpointException;
+import io.tessera.engine.safetensors.CheckpointException;
 import io.tessera.engine.tokenizer.ChatTemplateException;
 import io.tessera.scheduler.ContextLengthException;
 import io.tessera.scheduler.InvalidRequestException;

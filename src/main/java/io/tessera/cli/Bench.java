@@ -8,7 +8,7 @@ import io.tessera.engine.Sequence;
 import io.tessera.engine.StepInput;
 import io.tessera.engine.adapter.AdapterConfig;
 import io.tessera.engine.adapter.AdapterLoader;
-import io.tessera.engine.adapter.ResidentAdapter;
+import io.tessera.engine.ResidentAdapter;
 import io.tessera.engine.safetensors.SafetensorsWriter;
 import io.tessera.util.Io;
 import java.io.IOException;

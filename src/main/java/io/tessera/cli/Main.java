@@ -1,6 +1,6 @@
 package io.tessera.cli;
 
-import io.tessera.engine.CheckpointException;
+import io.tessera.engine.safetensors.CheckpointException;
 import io.tessera.engine.EngineOptions;
 import io.tessera.scheduler.InvalidRequestException;
 import java.nio.file.Path;

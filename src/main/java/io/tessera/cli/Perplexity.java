@@ -9,7 +9,7 @@ import io.tessera.engine.ModelConfig;
 import io.tessera.engine.Sequence;
 import io.tessera.engine.StepInput;
 import io.tessera.engine.adapter.AdapterLoader;
-import io.tessera.engine.adapter.ResidentAdapter;
+import io.tessera.engine.ResidentAdapter;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;

@@ -1,14 +1,21 @@
 package io.tessera.engine;
 
 import ai.djl.ndarray.NDArray;
+import java.util.List;
 
 /**
- * The adapters of one step's rows, applied at the projection sites. Built once per step; the number of
- * NDArray operations it adds does not depend on how many different adapters the rows use.
+ * The adapters of one step's rows, applied where the model asks: the input embeddings, the projection sites and
+ * the routed experts. Built once per step; the number of NDArray operations it adds does not depend on how many
+ * different adapters the rows use.
  */
 public interface AdapterBatch {
     /** y = x W for the packed rows; returns y with every row's adapter delta (and DoRA scaling) applied. */
     NDArray apply(Site site, int layer, NDArray x, NDArray y);
+
+    /** The packed rows' input embeddings [T, hidden], rows of virtual tokens replaced (in place). */
+    default NDArray embed(NDArray x) {
+        return x;
+    }
 
     /** Maps routed experts of rows that use expert-group adapters to the adapters' replacement experts. */
     default ExpertOverride experts() {
@@ -16,4 +23,34 @@ public interface AdapterBatch {
     }
 
     AdapterBatch NONE = (site, layer, x, y) -> y;
+
+    /** The stores' parts of one step, applied in order. */
+    static AdapterBatch of(List<AdapterBatch> parts) {
+        if (parts.size() < 2) {
+            return parts.isEmpty() ? NONE : parts.get(0);
+        }
+        ExpertOverride experts = parts.stream().map(AdapterBatch::experts).filter(e -> e != null).findFirst().orElse(null);
+        return new AdapterBatch() {
+            @Override
+            public NDArray apply(Site site, int layer, NDArray x, NDArray y) {
+                for (AdapterBatch p : parts) {
+                    y = p.apply(site, layer, x, y);
+                }
+                return y;
+            }
+
+            @Override
+            public NDArray embed(NDArray x) {
+                for (AdapterBatch p : parts) {
+                    x = p.embed(x);
+                }
+                return x;
+            }
+
+            @Override
+            public ExpertOverride experts() {
+                return experts;
+            }
+        };
+    }
 }

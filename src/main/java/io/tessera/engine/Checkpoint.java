@@ -2,6 +2,7 @@ package io.tessera.engine;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tessera.engine.safetensors.CheckpointException;
 import io.tessera.engine.safetensors.SafetensorsFile;
 import io.tessera.engine.safetensors.TensorInfo;
 import java.io.IOException;

@@ -3,10 +3,7 @@ package io.tessera.engine;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
-import io.tessera.engine.adapter.AdapterBank;
-import io.tessera.engine.adapter.ResidentAdapter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -269,18 +266,17 @@ public final class Engine implements AutoCloseable {
         List<long[]> logitRowsPerInput = new ArrayList<>(order.size());
         int logitCount = 0;
         List<ResidentAdapter> rowAdapters = new ArrayList<>(total);
-        List<int[]> virtualRows = new ArrayList<>();
+        int[] positions = new int[total];
         for (int i = 0; i < order.size(); i++) {
             StepInput in = order.get(i);
             Sequence s = in.sequence();
             int start = plan.rowStart[i];
             int virtual = rows.get(i).qLen() - in.tokens().length;
             for (int k = 0; k < rows.get(i).qLen(); k++) {
+                // a virtual token's embedding is its adapter's (AdapterBatch.embed), not token 0's
                 ids[start + k] = k < virtual ? 0 : in.tokens()[k - virtual];
                 rowAdapters.add(s.adapter);
-            }
-            if (virtual > 0) {
-                virtualRows.add(new int[] {start, i});
+                positions[start + k] = s.length + k;
             }
             int first = in.allLogits() ? start + virtual : start + rows.get(i).qLen() - 1;
             long[] lr = new long[start + rows.get(i).qLen() - first];
@@ -308,12 +304,9 @@ public final class Engine implements AutoCloseable {
         }
         float[] logits;
         try (NDManager step = root.newSubManager()) {
-            NDArray x = model.embed(step, ids);
-            for (int[] vr : virtualRows) {
-                ResidentAdapter a = order.get(vr[1]).sequence().adapter;
-                x.set(new NDIndex("{}:{}", vr[0], vr[0] + a.virtualTokens()), a.promptEmbeddings());
-            }
-            StepContext ctx = new StepContext(step, plan, adapters.batch(step, rowAdapters), routing);
+            AdapterBatch batch = adapters.batch(step, rowAdapters, positions);
+            NDArray x = batch.embed(model.embed(step, ids));
+            StepContext ctx = new StepContext(step, plan, batch, routing);
             logits = model.forward(ctx, x, cache, logitRows).toFloatArray();
         }
         for (int i = 0; i < order.size(); i++) {

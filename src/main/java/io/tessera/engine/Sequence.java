@@ -1,7 +1,5 @@
 package io.tessera.engine;
 
-import io.tessera.engine.adapter.ResidentAdapter;
-
 /**
  * A sequence's place in the engine: its KV slot, how many positions its cache has seen (virtual prompt-tuning
  * tokens included), its attention policy and its adapter. Owned and mutated by the engine thread only.

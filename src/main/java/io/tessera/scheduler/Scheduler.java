@@ -5,7 +5,7 @@ import io.tessera.engine.AttentionPolicy;
 import io.tessera.engine.Engine;
 import io.tessera.engine.Sequence;
 import io.tessera.engine.StepInput;
-import io.tessera.engine.adapter.ResidentAdapter;
+import io.tessera.engine.ResidentAdapter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -66,7 +66,9 @@ public class ServiceMetrics implements SchedulerObserver {
         adapterCounter("tessera.adapter.hits", "Adapter requests served by a resident adapter", m, t, st -> st.hits());
         adapterCounter("tessera.adapter.evictions", "Adapters evicted from the engine", m, t, st -> st.evictions());
         adapterCounter("tessera.adapter.load.failures", "Adapter loads refused", m, t, st -> st.failures());
-        gauge("tessera.adapter.resident.bytes", "Bytes of resident adapter weights", m, t, x -> x.stats().residentBytes());
+        gauge("tessera.adapter.resident.bytes", "Engine bytes of resident adapters (their rank bucket's slots)", m, t, x -> x.stats().residentBytes());
+        gauge("tessera.adapter.over.budget.bytes", "Resident adapter bytes above the budget, kept because pinned or in use", m, t,
+                x -> x.stats().overBudgetBytes());
     }
 
     private <T> void gauge(String name, String help, Tags tags, T obj, ToDoubleFunction<T> f) {

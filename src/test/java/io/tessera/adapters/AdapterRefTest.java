@@ -10,10 +10,9 @@ class AdapterRefTest {
     private static final Path SEED = Path.of("adapters-store/seed/demo-llama");
 
     @Test
-    void readsKindAndVirtualTokensAndKeysByPath() {
+    void readsVirtualTokensAndKeysByPath() {
         AdapterRef prompt = AdapterRef.fromDirectory(SEED.resolve("legal-prompt")).orElseThrow();
         assertThat(prompt.name()).isEqualTo("legal-prompt");
-        assertThat(prompt.peftType()).isEqualTo("PROMPT_TUNING");
         assertThat(prompt.virtualTokens()).isEqualTo(16);
         assertThat(prompt.key()).isEqualTo(SEED.resolve("legal-prompt").toAbsolutePath().normalize().toString());
         assertThat(AdapterRef.fromDirectory(SEED.resolve("research-lora")).orElseThrow().virtualTokens()).isZero();

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.tessera.api.admin.AdminApi;
+import io.tessera.engine.adapter.Adapter;
 import io.tessera.security.Tenant;
 import io.tessera.security.TenantGoneException;
 import jakarta.inject.Inject;
@@ -39,7 +40,7 @@ class AdapterResolverTest {
         AdminApi.upload(t[1], null, "research-lora", AdminApi.seedZip("research-lora"), "v1.zip", null).then().statusCode(201);
         AdapterResolver.Resolved v1 = resolver.resolve(id, "research-lora").orElseThrow();
         assertThat(v1.version()).isEqualTo(1);
-        assertThat(v1.kind()).isEqualTo("LORA");
+        assertThat(v1.kind()).isEqualTo(Adapter.Kind.LORA);
         assertThat(resolver.resolve(otherId, "research-lora")).isEmpty();
 
         Map<String, Object> v2files = Archives.filesOf(AdminApi.SEED.resolve("research-lora"));

@@ -12,7 +12,7 @@ import io.tessera.engine.Engine;
 import io.tessera.engine.Sequence;
 import io.tessera.engine.StepInput;
 import io.tessera.engine.adapter.AdapterLoader;
-import io.tessera.engine.adapter.ResidentAdapter;
+import io.tessera.engine.ResidentAdapter;
 import io.tessera.engine.tokenizer.TextTokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;

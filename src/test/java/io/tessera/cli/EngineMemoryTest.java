@@ -11,7 +11,7 @@ import io.tessera.engine.ModelConfig;
 import io.tessera.engine.Sequence;
 import io.tessera.engine.StepInput;
 import io.tessera.engine.adapter.AdapterLoader;
-import io.tessera.engine.adapter.ResidentAdapter;
+import io.tessera.engine.ResidentAdapter;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

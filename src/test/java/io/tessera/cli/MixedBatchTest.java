@@ -10,7 +10,7 @@ import io.tessera.engine.Engine;
 import io.tessera.engine.Sequence;
 import io.tessera.engine.StepInput;
 import io.tessera.engine.adapter.AdapterLoader;
-import io.tessera.engine.adapter.ResidentAdapter;
+import io.tessera.engine.ResidentAdapter;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

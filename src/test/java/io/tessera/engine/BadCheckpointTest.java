@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tessera.TestSupport;
 import io.tessera.TestSupport.RawSafetensors;
+import io.tessera.engine.safetensors.CheckpointException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tessera.TestSupport;
 import io.tessera.engine.adapter.LoraAdapter;
-import io.tessera.engine.adapter.ResidentAdapter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -44,10 +43,10 @@ class KvIsolationTest {
                 for (int i = 0; i < b.length; i++) {
                     b[i] = (float) rnd.nextGaussian() * 0.02f;
                 }
-                modules.put(LoraAdapter.key(l, name), new LoraAdapter.Module(l, name, r, 2f, a, b, null));
+                modules.put(LoraAdapter.key(l, name), new LoraAdapter.Module(l, name, r, 2f, a, b));
             }
         }
-        return new LoraAdapter(r, false, modules);
+        return new LoraAdapter(r, modules, "all");
     }
 
     /** Installs the NaN adapter, or its finite twin. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tessera.engine.safetensors.CheckpointException;
 import io.tessera.engine.safetensors.SafetensorsFile;
 import io.tessera.engine.safetensors.SafetensorsWriter;
 import java.nio.file.Files;

@@ -5,7 +5,6 @@ import static io.tessera.TestSupport.SEED_ADAPTERS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tessera.engine.adapter.AdapterLoader;
-import io.tessera.engine.adapter.ResidentAdapter;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,13 +1,37 @@
 package io.tessera.engine.adapter;
 
-/**
- * An adapter loaded from disk and validated against the base model, held in host memory (float arrays) until
- * the engine installs it. One class per kind, chosen by the {@code peft_type} the adapter declares.
- */
-public sealed interface Adapter permits LoraAdapter, PromptTuningAdapter, ExpertGroupAdapter {
-    /** LORA (DoRA included), PROMPT_TUNING or MOGE_EXPERT_GROUPS, as PEFT names them. */
-    String peftType();
+import io.tessera.engine.AdapterWeights;
 
-    /** Bytes of weights, for residency budgets. */
+/**
+ * A PEFT adapter read from disk and checked against the base model, held in host memory (float arrays) until the
+ * engine installs it in its kind's store. One class per kind, each owning its parsing and validation, its
+ * description and its store; {@link Kind} is the one registration of kinds.
+ */
+public sealed interface Adapter extends AdapterWeights permits LoraAdapter, DoraAdapter, PromptTuningAdapter, ExpertGroupAdapter {
+
+    /** The kinds, as the registry stores them; the ones with a parser are chosen by the peft_type of that name. */
+    enum Kind {
+        LORA(LoraAdapter::parse),          // rsLoRA included; use_dora makes it a DORA
+        DORA(null),
+        PROMPT_TUNING(PromptTuningAdapter::parse),
+        MOGE_EXPERT_GROUPS(ExpertGroupAdapter::parse);
+
+        final Parser parser;
+
+        Kind(Parser parser) {
+            this.parser = parser;
+        }
+    }
+
+    /** Reads one kind from an opened adapter directory, refusing with the reason whatever cannot be served exactly. */
+    @FunctionalInterface
+    interface Parser {
+        Adapter parse(AdapterSource source);
+    }
+
+    /** What the registry records of it. */
+    Description describe();
+
+    /** Bytes of its weights in host memory. */
     long bytes();
 }

@@ -8,7 +8,6 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 
@@ -52,7 +51,7 @@ public record AdapterConfig(Path file, JsonNode json) {
 
     /** Prompt-tuning tokens prepended to every prompt; 0 for other kinds. */
     public int virtualTokens() {
-        return peftType().toUpperCase(Locale.ROOT).equals("PROMPT_TUNING") ? json.path("num_virtual_tokens").asInt(0) : 0;
+        return peftType().equalsIgnoreCase(Adapter.Kind.PROMPT_TUNING.name()) ? json.path("num_virtual_tokens").asInt(0) : 0;
     }
 
     /** target_modules as the registry shows it: a list sorted and comma-joined, a single pattern as is. */

@@ -1,6 +1,6 @@
 package io.tessera.engine.adapter;
 
-import io.tessera.engine.CheckpointException;
+import io.tessera.engine.safetensors.CheckpointException;
 
 /** An adapter directory that is refused; the message names the file and the reason in one line. */
 public class AdapterException extends CheckpointException {

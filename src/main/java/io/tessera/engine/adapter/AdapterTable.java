@@ -1,6 +1,7 @@
 package io.tessera.engine.adapter;
 
 import io.tessera.engine.Engine;
+import io.tessera.engine.ResidentAdapter;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -27,8 +28,14 @@ public final class AdapterTable {
         Adapter load(String key, Path dir);
     }
 
-    /** Counters for metrics. */
-    public record Stats(long loads, long hits, long evictions, long residentBytes, int resident, long failures) {
+    /**
+     * Counters for metrics.
+     *
+     * @param residentBytes  engine bytes the resident adapters occupy (their stores' share, see {@link ResidentAdapter#bytes()})
+     * @param overBudgetBytes how far pinned or held adapters, which are never evicted, keep the residents above the budget
+     */
+    public record Stats(long loads, long hits, long evictions, long residentBytes, int resident, long failures,
+                        long overBudgetBytes) {
     }
 
     private final Engine engine;
@@ -42,7 +49,7 @@ public final class AdapterTable {
     private final Map<String, CompletableFuture<ResidentAdapter>> loading = new ConcurrentHashMap<>();
     private final Map<String, Boolean> pinned = new ConcurrentHashMap<>();
     private long residentBytes;
-    private volatile Stats stats = new Stats(0, 0, 0, 0, 0, 0);
+    private volatile Stats stats = new Stats(0, 0, 0, 0, 0, 0, 0);
     private long loads;
     private long hits;
     private long evictions;
@@ -99,11 +106,17 @@ public final class AdapterTable {
                 if (error != null) {
                     throw error instanceof java.util.concurrent.CompletionException c ? c.getCause() : error;
                 }
-                makeRoom(adapter.bytes());
+                makeRoom(engine.adapters().bytes(adapter));
                 ResidentAdapter r = engine.adapters().install(idOf(key), adapter, key);
                 resident.put(key, r);
                 residentBytes += r.bytes();
                 loads++;
+                if (residentBytes > budgetBytes) {
+                    // nothing left to evict: the rest is pinned or held; served anyway, but never silently
+                    LOG.log(System.Logger.Level.WARNING, "adapters resident: " + residentBytes + " bytes, "
+                            + (residentBytes - budgetBytes) + " over the budget of " + budgetBytes
+                            + " (pinned or in use, so not evicted; " + key + " loaded last)");
+                }
                 publish();
                 done.complete(r);
             } catch (Throwable cause) {
@@ -118,7 +131,7 @@ public final class AdapterTable {
         return done;
     }
 
-    /** Evicts least recently used adapters that are neither pinned nor held until {@code bytes} fit. */
+    /** Evicts least recently used adapters that are neither pinned nor held until {@code bytes} (engine bytes) fit. */
     private void makeRoom(long bytes) {
         for (Iterator<Map.Entry<String, ResidentAdapter>> it = resident.entrySet().iterator();
              it.hasNext() && residentBytes + bytes > budgetBytes; ) {
@@ -180,6 +193,6 @@ public final class AdapterTable {
     }
 
     private void publish() {
-        stats = new Stats(loads, hits, evictions, residentBytes, resident.size(), failures);
+        stats = new Stats(loads, hits, evictions, residentBytes, resident.size(), failures, Math.max(0, residentBytes - budgetBytes));
     }
 }

@@ -1,14 +1,54 @@
 package io.tessera.engine.adapter;
 
-/** PEFT prompt tuning: {@code virtualTokens} embeddings prepended to every prompt. */
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tessera.engine.AdapterStore;
+import io.tessera.engine.safetensors.TensorInfo;
+
+/** PEFT prompt tuning: {@code virtualTokens} embeddings prepended to every prompt. Installed in {@link PromptStore}. */
 public record PromptTuningAdapter(int virtualTokens, int hidden, float[] embeddings) implements Adapter {
+    /** Most virtual tokens accepted: they take context from every request. */
+    static final int MAX_VIRTUAL_TOKENS = 512;
+
     @Override
-    public String peftType() {
-        return "PROMPT_TUNING";
+    public AdapterStore.Type storeType() {
+        return PromptStore.TYPE;
+    }
+
+    @Override
+    public Description describe() {
+        return new Description(Adapter.Kind.PROMPT_TUNING, null, virtualTokens, null, "prompt");
     }
 
     @Override
     public long bytes() {
         return 4L * embeddings.length;
+    }
+
+    static PromptTuningAdapter parse(AdapterSource source) {
+        JsonNode cfg = source.json();
+        if (cfg.path("num_transformer_submodules").asLong(1) != 1) {
+            throw source.badConfig("num_transformer_submodules must be 1 for a decoder");
+        }
+        for (String name : source.checkpoint().names()) {
+            if (!name.equals("prompt_embeddings")) {
+                throw source.badWeights("unexpected tensor " + name + " in a prompt-tuning adapter");
+            }
+        }
+        if (!source.checkpoint().has("prompt_embeddings")) {
+            throw source.badWeights("missing tensor prompt_embeddings");
+        }
+        TensorInfo t = source.checkpoint().info("prompt_embeddings");
+        // the rank first: a scalar has no first dimension to read
+        if (t.shape().length != 2 || t.shape()[0] < 1 || t.shape()[0] > MAX_VIRTUAL_TOKENS) {
+            throw source.badWeights("prompt_embeddings has shape " + t.shapeString()
+                    + "; it must be [num_virtual_tokens (1.." + MAX_VIRTUAL_TOKENS + "), hidden]");
+        }
+        int n = (int) t.shape()[0];
+        JsonNode nvt = cfg.get("num_virtual_tokens");
+        if (nvt != null && !(nvt.isIntegralNumber() && nvt.canConvertToInt() && nvt.intValue() == n)) {
+            throw source.badConfig("num_virtual_tokens " + nvt + " disagrees with prompt_embeddings " + t.shapeString());
+        }
+        int hidden = source.model().config().hiddenSize();
+        return new PromptTuningAdapter(n, hidden, source.tensor("prompt_embeddings", n, hidden));
     }
 }

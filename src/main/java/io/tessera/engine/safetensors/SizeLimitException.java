@@ -1,7 +1,5 @@
 package io.tessera.engine.safetensors;
 
-import io.tessera.engine.CheckpointException;
-
 /**
  * A file, or a part of one, larger than a bound that is checked before it is read: the upload path answers it
  * as "too large" (413) rather than as an unusable adapter. The message names the limit.

@@ -103,6 +103,21 @@ class AdminApiTest {
     }
 
     @Test
+    void eachKindIsDescribedAsItselfWithItsOwnParameters() throws IOException {
+        String[] t = AdminApi.newTenant("kinds");
+        AdminApi.upload(t[1], null, "research-dora", AdminApi.seedZip("research-dora"), "dora.zip", null).then().statusCode(201)
+                .body("kind", equalTo("DORA")).body("rank", equalTo(8)).body("virtual_tokens", nullValue());
+        AdminApi.upload(t[1], null, "legal-prompt", AdminApi.seedZip("legal-prompt"), "prompt.zip", null).then().statusCode(201)
+                .body("kind", equalTo("PROMPT_TUNING")).body("rank", nullValue()).body("virtual_tokens", equalTo(16))
+                .body("target_modules", equalTo("prompt"));
+        given().auth().oauth2(t[1]).get("/v1/admin/adapters/legal-prompt").then().statusCode(200)
+                .body("versions[0].virtual_tokens", equalTo(16)).body("versions[0].rank", nullValue());
+        // a LoRA upload under a DoRA's name is another kind
+        AdminApi.upload(t[1], null, "research-dora", AdminApi.seedZip("research-lora"), "lora.zip", null).then().statusCode(422)
+                .body("error.message", equalTo("adapter research-dora is DORA; the upload is LORA (upload it under another name)"));
+    }
+
+    @Test
     void adapterLifecycleIsTenantScoped() throws IOException {
         String[] a = AdminApi.newTenant("life");
         String[] b = AdminApi.newTenant("other");

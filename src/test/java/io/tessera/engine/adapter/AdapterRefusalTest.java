@@ -256,11 +256,11 @@ class AdapterRefusalTest {
     void tooManyRegexKeysAreRefused() throws IOException {
         TestSupport.editJson(config, c -> {
             var m = c.putObject("rank_pattern");
-            for (int i = 0; i <= AdapterLoader.MAX_REGEX_KEYS; i++) {
+            for (int i = 0; i <= LoraConfig.MAX_REGEX_KEYS; i++) {
                 m.put("x" + i + "(a|b)", 2);
             }
         });
-        assertRefused(config, "rank_pattern has more than " + AdapterLoader.MAX_REGEX_KEYS + " keys that are regular expressions");
+        assertRefused(config, "rank_pattern has more than " + LoraConfig.MAX_REGEX_KEYS + " keys that are regular expressions");
     }
 
     @Test

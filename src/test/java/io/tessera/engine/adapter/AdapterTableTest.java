@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.tessera.engine.AttentionPolicy;
 import io.tessera.engine.Engine;
 import io.tessera.engine.EngineOptions;
+import io.tessera.engine.ResidentAdapter;
 import io.tessera.engine.Sequence;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
@@ -45,8 +46,9 @@ class AdapterTableTest {
         return f.get(1, TimeUnit.SECONDS);
     }
 
+    /** Engine bytes, what the budget counts: the rank bucket's slot (and DoRA row), not the file. */
     private static long bytesOf(String name) {
-        return new AdapterLoader(engine.model()).load(FIXTURES.resolve(name)).bytes();
+        return engine.adapters().bytes(new AdapterLoader(engine.model()).load(FIXTURES.resolve(name)));
     }
 
     @Test
@@ -86,6 +88,10 @@ class AdapterTableTest {
         assertThat(table.isResident("qv@1")).as("pinned").isTrue();
         assertThat(table.isResident("all@1")).as("held by a sequence").isTrue();
         assertThat(pinned.installed()).isTrue();
+        // kept over the budget, and said so
+        long resident = table.stats().residentBytes();
+        assertThat(resident).isEqualTo(qv + bytesOf("lora-all") + bytesOf("dora-qkvo"));
+        assertThat(table.stats().overBudgetBytes()).isEqualTo(resident - qv);
         engine.release(s);
         table.unpin("qv@1");
         for (String k : new String[] {"qv@1", "all@1", "dora@1"}) {
@@ -93,6 +99,7 @@ class AdapterTableTest {
         }
         engine.runPending();
         assertThat(table.stats().resident()).isZero();
+        assertThat(table.stats().overBudgetBytes()).isZero();
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.tessera.engine;
+package io.tessera.engine.safetensors;
 
 /**
  * A model or adapter file that cannot be used. The message is one line that names the file and the

@@ -1,0 +1,217 @@
+package io.tessera.engine.adapter;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import io.tessera.engine.Site;
+import io.tessera.engine.Tensors;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.EnumSet;
+
+/**
+ * The LoRA slots of one rank bucket: per layer and site, A and B of every slot stacked along the first dimension
+ * (see {@link SiteLayout}), s folded into B. The stacks double when full; a freed slot is zeroed before reuse.
+ */
+final class RankBucket {
+    private final LoraSites geo;
+    private final NDManager manager;
+    final int rank;
+    final SiteLayout[] layouts = new SiteLayout[LoraSites.SITE_COUNT];
+    private final BitSet used = new BitSet();
+    private final NDArray[][] a;
+    private final NDArray[][] b;
+    private EnumSet<Site>[] sites;   // per slot: the sites its adapter targets
+    private int capacity = 4;
+    // bumped whenever slot contents or the stacks change; cached SlotWeights of another version are stale
+    private int version;
+    private SlotWeights cached;
+
+    /** A bucket's A and B stacks [layer][site] restricted to some slots. */
+    record SlotWeights(BitSet slots, int version, NDManager manager, NDArray[][] a, NDArray[][] b) {
+    }
+
+    @SuppressWarnings("unchecked")
+    RankBucket(LoraSites geo, NDManager manager, int rank) {
+        this.geo = geo;
+        this.manager = manager;
+        this.rank = rank;
+        this.sites = new EnumSet[capacity];
+        this.a = new NDArray[geo.layers()][LoraSites.SITE_COUNT];
+        this.b = new NDArray[geo.layers()][LoraSites.SITE_COUNT];
+        for (Site site : geo.sites()) {
+            layouts[site.ordinal()] = geo.layout(site, rank);
+        }
+        for (int l = 0; l < geo.layers(); l++) {
+            for (Site site : geo.sites()) {
+                SiteLayout layout = layouts[site.ordinal()];
+                a[l][site.ordinal()] = manager.zeros(layout.aShape(capacity), geo.model().dtype());
+                b[l][site.ordinal()] = manager.zeros(layout.bShape(capacity), geo.model().dtype());
+            }
+        }
+    }
+
+    /** The rank bucket of an adapter: its largest rank rounded up to a power of two, at least 8. */
+    static int rankOf(int maxRank) {
+        return Math.max(8, Integer.highestOneBit(maxRank - 1) << 1);
+    }
+
+    /** Engine bytes one slot of a bucket of this rank takes, over all layers and sites. */
+    static long slotBytes(LoraSites geo, int rank) {
+        long elements = 0;
+        for (Site site : geo.sites()) {
+            SiteLayout layout = geo.layout(site, rank);
+            elements += layout.aShape(1).size() + layout.bShape(1).size();
+        }
+        return elements * geo.layers() * geo.model().dtype().getNumOfBytes();
+    }
+
+    /** Copies the adapter into a free slot, growing the stacks when none is free. */
+    int install(LoraAdapter lora) {
+        int slot = used.nextClearBit(0);
+        if (slot >= capacity) {
+            grow(capacity * 2);
+        }
+        used.set(slot);
+        for (int l = 0; l < geo.layers(); l++) {
+            for (Site site : geo.sites()) {
+                int si = site.ordinal();
+                SiteLayout layout = layouts[si];
+                float[][] ab = hostSlot(lora, l, site, layout);
+                try (NDArray ha = Tensors.create(manager, ab[0], layout.aShape(1), geo.model().dtype());
+                     NDArray hb = Tensors.create(manager, ab[1], layout.bShape(1), geo.model().dtype())) {
+                    a[l][si].set(new NDIndex("{}:{}", slot, slot + 1), ha);
+                    b[l][si].set(new NDIndex("{}:{}", slot, slot + 1), hb);
+                }
+            }
+        }
+        EnumSet<Site> targeted = EnumSet.noneOf(Site.class);
+        lora.modules().values().forEach(m -> targeted.add(Site.of(m.name())));
+        sites[slot] = targeted;
+        version++;
+        return slot;
+    }
+
+    /** Zeroes the slot (vLLM's reset_lora) and frees it. */
+    void reset(int slot) {
+        // set(index, Number) would leave its scalar in the bucket's manager: one per call, never freed
+        try (NDArray zero = manager.zeros(new Shape(), geo.model().dtype())) {
+            for (int l = 0; l < geo.layers(); l++) {
+                for (Site site : geo.sites()) {
+                    a[l][site.ordinal()].set(new NDIndex("{}", slot), zero);
+                    b[l][site.ordinal()].set(new NDIndex("{}", slot), zero);
+                }
+            }
+        }
+        sites[slot] = null;
+        used.clear(slot);
+        version++;
+    }
+
+    /** Whether every weight of the slot is zero (tests: a freed slot keeps nothing). */
+    boolean isZero(int slot) {
+        for (int l = 0; l < geo.layers(); l++) {
+            for (Site site : geo.sites()) {
+                for (NDArray t : new NDArray[] {a[l][site.ordinal()], b[l][site.ordinal()]}) {
+                    try (NDArray s = t.get(new NDIndex("{}", slot)); NDArray nz = s.countNonzero()) {
+                        if (nz.getLong() != 0) {
+                            return false;
+                        }
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    EnumSet<Site> sites(int slot) {
+        return sites[slot];
+    }
+
+    /** A^T [chunks * rank, in] and B [chunks, rank, width] of one site, zero where a module is not targeted. */
+    private float[][] hostSlot(LoraAdapter lora, int layer, Site site, SiteLayout layout) {
+        int in = geo.in(site);
+        int width = layout.width();
+        float[] ha = new float[layout.chunks() * layout.rank() * in];
+        float[] hb = new float[layout.chunks() * layout.rank() * width];
+        for (int j = 0; j < site.modules.size(); j++) {
+            LoraAdapter.Module m = lora.modules().get(LoraAdapter.key(layer, site.modules.get(j)));
+            if (m == null) {
+                continue;
+            }
+            int[] range = geo.model().outputRange(site, m.name());
+            // one chunk holding every module's rank block side by side, or the module's own chunks
+            int rankOffset = layout.chunks() == 1 ? j * layout.rank() / site.modules.size() : 0;
+            for (int chunk = range[0] / width; chunk < range[1] / width; chunk++) {
+                for (int k = 0; k < m.rank(); k++) {
+                    int col = chunk * layout.rank() + rankOffset + k;
+                    for (int i = 0; i < in; i++) {
+                        ha[col * in + i] = m.a()[k * in + i];
+                    }
+                    int from = Math.max(range[0], chunk * width);
+                    int to = Math.min(range[1], (chunk + 1) * width);
+                    for (int o = from; o < to; o++) {
+                        hb[col * width + o - chunk * width] = m.scale() * m.b()[(o - range[0]) * m.rank() + k];
+                    }
+                }
+            }
+        }
+        return new float[][] {ha, hb};
+    }
+
+    private void grow(int newCapacity) {
+        for (int l = 0; l < geo.layers(); l++) {
+            for (Site site : geo.sites()) {
+                int si = site.ordinal();
+                a[l][si] = grown(a[l][si], newCapacity);
+                b[l][si] = grown(b[l][si], newCapacity);
+            }
+        }
+        sites = Arrays.copyOf(sites, newCapacity);
+        capacity = newCapacity;
+        version++;
+    }
+
+    private NDArray grown(NDArray t, int newCapacity) {
+        long[] more = t.getShape().getShape();
+        more[0] = newCapacity - more[0];
+        try (NDArray zeros = manager.zeros(new Shape(more), geo.model().dtype())) {
+            NDArray g = t.concat(zeros, 0);
+            t.close();
+            return g;
+        }
+    }
+
+    /**
+     * The stacks of the given slots: views when they are 0..n-1, else gathered copies. Kept while the slots and
+     * their contents are unchanged (most decode steps), so a step pays only for its activations.
+     */
+    SlotWeights weights(BitSet slots, boolean view) {
+        if (cached != null && cached.version() == version && cached.slots().equals(slots)) {
+            return cached;
+        }
+        if (cached != null) {
+            cached.manager().close();
+        }
+        NDManager m = manager.newSubManager();
+        NDIndex index = view ? new NDIndex("0:{}", slots.length()) : new NDIndex("{}", m.create(slots.stream().asLongStream().toArray()));
+        NDArray[][] wa = new NDArray[geo.layers()][LoraSites.SITE_COUNT];
+        NDArray[][] wb = new NDArray[geo.layers()][LoraSites.SITE_COUNT];
+        for (int l = 0; l < geo.layers(); l++) {
+            for (Site site : geo.sites()) {
+                int si = site.ordinal();
+                wa[l][si] = a[l][si].get(index);
+                wb[l][si] = b[l][si].get(index);
+                wa[l][si].attach(m);
+                wb[l][si].attach(m);
+            }
+        }
+        cached = new SlotWeights((BitSet) slots.clone(), version, m, wa, wb);
+        return cached;
+    }
+
+    int highestUsed() {
+        return used.length();
+    }
+}

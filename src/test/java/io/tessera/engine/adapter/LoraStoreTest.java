@@ -1,0 +1,58 @@
+package io.tessera.engine.adapter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.ndarray.NDManager;
+import io.tessera.engine.AdapterStore;
+import io.tessera.engine.Engine;
+import io.tessera.engine.EngineOptions;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The LoRA store's slots: what a reset leaves and what an installed adapter costs. */
+class LoraStoreTest {
+    private static final Path FIXTURES = Path.of("testdata/fixtures/adapters/llama-tiny");
+    private static Engine engine;
+    private static AdapterLoader loader;
+
+    @BeforeAll
+    static void open() {
+        engine = Engine.open(new EngineOptions(Path.of("testdata/fixtures/models/llama-tiny"), EngineOptions.Device.CPU, 1, 0));
+        loader = new AdapterLoader(engine.model());
+    }
+
+    @AfterAll
+    static void close() {
+        engine.close();
+    }
+
+    @Test
+    void aResetSlotIsZeroAndItsNextAdapterFindsNothingOfThePrevious() {
+        Adapter all = loader.load(FIXTURES.resolve("lora-all"));
+        Adapter qv = loader.load(FIXTURES.resolve("lora-qv"));
+        try (NDManager manager = NDManager.newBaseManager(); AdapterStore store = LoraStore.TYPE.create(engine.model(), manager)) {
+            AdapterStore.Placement first = store.install(all);
+            assertThat(LoraStore.slotIsZero(first)).isFalse();
+            store.reset(first);
+            assertThat(LoraStore.slotIsZero(first)).as("every site of the freed slot").isTrue();
+            // lora-qv (r 4) lands in the same rank-8 slot; o, gate/up and down held lora-all's weights before
+            AdapterStore.Placement second = store.install(qv);
+            assertThat(second).usingRecursiveComparison().comparingOnlyFields("bucket", "slot").isEqualTo(first);
+            store.reset(second);
+            assertThat(LoraStore.slotIsZero(second)).isTrue();
+        }
+    }
+
+    @Test
+    void anAdapterCostsItsRankBucketsSlotNotItsFile() {
+        Adapter qv = loader.load(FIXTURES.resolve("lora-qv"));
+        Adapter all = loader.load(FIXTURES.resolve("lora-all"));
+        long slot = engine.adapters().bytes(qv);
+        // r 4 rounds up to the rank-8 bucket, whose slots hold every site, as lora-all (r 8, every module) needs
+        assertThat(slot).isEqualTo(engine.adapters().bytes(all)).isGreaterThanOrEqualTo(all.bytes()).isGreaterThan(2 * qv.bytes());
+        Adapter dora = loader.load(FIXTURES.resolve("dora-qkvo"));
+        assertThat(engine.adapters().bytes(dora)).as("a DoRA adds its scale row").isGreaterThan(slot);
+    }
+}
