@@ -72,13 +72,13 @@ public final class Bench implements Runnable {
 
     @Command(name = "decode", description = "Prefill and decode tokens/s of B sequences.")
     static final class Decode extends Run {
-        @Option(names = "--batch", paramLabel = "B", defaultValue = "8", description = "sequences (default: ${DEFAULT-VALUE})")
+        @Option(names = "--batch", paramLabel = "B", defaultValue = "8", description = "sequences")
         int batch;
 
-        @Option(names = "--steps", paramLabel = "N", defaultValue = "64", description = "decode steps (default: ${DEFAULT-VALUE})")
+        @Option(names = "--steps", paramLabel = "N", defaultValue = "64", description = "decode steps")
         int steps;
 
-        @Option(names = "--prompt", paramLabel = "N", defaultValue = "32", description = "prompt tokens (default: ${DEFAULT-VALUE})")
+        @Option(names = "--prompt", paramLabel = "N", defaultValue = "32", description = "prompt tokens")
         int prompt;
 
         @Override
@@ -152,10 +152,10 @@ public final class Bench implements Runnable {
     @Command(name = "prefix", description = "A prompt's prefill new each round vs the same prompt from the prefix cache "
             + "(medians), `ratio cached/cold`.")
     static final class Prefix extends Run {
-        @Option(names = "--prompt", paramLabel = "N", defaultValue = "200", description = "prompt tokens (default: ${DEFAULT-VALUE})")
+        @Option(names = "--prompt", paramLabel = "N", defaultValue = "200", description = "prompt tokens")
         int prompt;
 
-        @Option(names = "--rounds", paramLabel = "N", defaultValue = "10", description = "default: ${DEFAULT-VALUE}")
+        @Option(names = "--rounds", paramLabel = "N", defaultValue = "10", description = "cold and cached runs each")
         int rounds;
 
         @Override
@@ -202,13 +202,13 @@ public final class Bench implements Runnable {
 
     /** Shared by the adapter benchmarks: B rows, N LoRAs of one rank. */
     abstract static class AdapterRun extends Run {
-        @Option(names = "--batch", paramLabel = "B", defaultValue = "32", description = "sequences (default: ${DEFAULT-VALUE})")
+        @Option(names = "--batch", paramLabel = "B", defaultValue = "32", description = "sequences")
         int batch;
 
-        @Option(names = "--adapters", paramLabel = "N", defaultValue = "16", description = "LoRAs, row i on i %% N (default: ${DEFAULT-VALUE})")
+        @Option(names = "--adapters", paramLabel = "N", defaultValue = "16", description = "LoRAs, row i on i %% N")
         int adapters;
 
-        @Option(names = "--rank", paramLabel = "R", defaultValue = "16", description = "their rank (default: ${DEFAULT-VALUE})")
+        @Option(names = "--rank", paramLabel = "R", defaultValue = "16", description = "their rank")
         int rank;
 
         int batch() {
@@ -226,10 +226,10 @@ public final class Bench implements Runnable {
 
     @Command(name = "adapters", description = "Base-only vs mixed-adapter decode, adapter load p50/p95, `ratio adapters/base`.")
     static final class Adapters extends AdapterRun {
-        @Option(names = "--steps", paramLabel = "N", defaultValue = "32", description = "decode steps per round (default: ${DEFAULT-VALUE})")
+        @Option(names = "--steps", paramLabel = "N", defaultValue = "32", description = "decode steps per round")
         int steps;
 
-        @Option(names = "--rounds", paramLabel = "N", defaultValue = "5", description = "interleaved rounds, best of each (default: ${DEFAULT-VALUE})")
+        @Option(names = "--rounds", paramLabel = "N", defaultValue = "5", description = "interleaved rounds, best of each")
         int rounds;
 
         @Override
@@ -321,10 +321,10 @@ public final class Bench implements Runnable {
     @Command(name = "soak", description = "Memory under continuous mixed-LoRA decode: RSS, Java heap and live native arrays "
             + "every 30 s after the warm-up, `rss growth = X%%`.")
     static final class SoakCommand extends AdapterRun {
-        @Option(names = "--minutes", paramLabel = "M", defaultValue = "3", description = "measured time (default: ${DEFAULT-VALUE})")
+        @Option(names = "--minutes", paramLabel = "M", defaultValue = "3", description = "measured time")
         double minutes;
 
-        @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "30", description = "default: ${DEFAULT-VALUE}")
+        @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "30", description = "load before the first measurement")
         int warmup;
 
         @Override
@@ -477,18 +477,18 @@ public final class Bench implements Runnable {
             + "`ratio lm-infinite last/first`.")
     static final class LongContext extends Run {
         @Option(names = "--contexts", paramLabel = "N,N,...", split = ",", defaultValue = "1024,8192,32768",
-                description = "context lengths (default: ${DEFAULT-VALUE})")
+                description = "context lengths")
         int[] contexts;
 
-        @Option(names = "--steps", paramLabel = "N", defaultValue = "64", description = "decode steps timed (default: ${DEFAULT-VALUE})")
+        @Option(names = "--steps", paramLabel = "N", defaultValue = "64", description = "decode steps timed")
         int steps;
 
         @Option(names = "--attention", paramLabel = "lm-infinite[:G,L,D]", defaultValue = "lm-infinite",
-                description = "the bounded policy (default: ${DEFAULT-VALUE})")
+                description = "the bounded policy")
         String attention;
 
         @Option(names = "--full-max-mb", paramLabel = "MB", defaultValue = "2048",
-                description = "full attention's KV cache above this is skipped (default: ${DEFAULT-VALUE})")
+                description = "full attention's KV cache above this is skipped")
         int fullMaxMb;
 
         @Override

@@ -12,7 +12,7 @@ final class EngineArgs {
     CommandSpec spec;
 
     @Option(names = "--device", paramLabel = "cpu|gpu|auto", defaultValue = "auto",
-            description = "where the engine runs (default: ${DEFAULT-VALUE}; gpu: weights in fp16)")
+            description = "where the engine runs (gpu: weights in fp16)")
     EngineOptions.Device device;
 
     // the service's setting tessera.engine.threads, read from its environment variable when the option is absent

@@ -34,20 +34,20 @@ final class Generate implements Callable<Integer> {
     @Option(names = "--adapter", paramLabel = "DIR", description = "a PEFT adapter directory")
     Path adapter;
 
-    @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "64", description = "default: ${DEFAULT-VALUE}")
+    @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "64", description = "tokens to generate")
     int maxTokens;
 
-    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0", description = "0 is greedy (default)")
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0", description = "0 is greedy")
     float temperature;
 
-    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1", description = "default: ${DEFAULT-VALUE}")
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1", description = "nucleus sampling mass")
     float topP;
 
     @Option(names = "--seed", paramLabel = "S", description = "sampling seed (any long)")
     Long seed;
 
     @Option(names = "--attention", paramLabel = "full|lm-infinite[:G,L,D]", defaultValue = "full",
-            description = "default: ${DEFAULT-VALUE}; lm-infinite without numbers takes the model's defaults")
+            description = "lm-infinite without numbers takes the model's defaults")
     String attention;
 
     @Parameters(paramLabel = "PROMPT", description = "the prompt text")

@@ -16,9 +16,10 @@ import picocli.CommandLine.Spec;
  * bin/tessera: the engine's command line (the service is started by bin/tessera serve). Exit status 0 on success,
  * 1 when the work fails (one line on stderr naming the cause), 2 for bad usage (the line and the command's usage).
  */
-@Command(name = "tessera", subcommands = {VerifyFixtures.class, Generate.class, Perplexity.class, Bench.class},
-        description = "The engine's command line; `bin/tessera serve` starts the HTTP service.",
-        footer = "Run `tessera COMMAND --help` for a command's options.")
+// scope INHERIT: every command shows its options' defaults
+@Command(name = "tessera", scope = ScopeType.INHERIT, showDefaultValues = true, subcommands = {VerifyFixtures.class, Generate.class, Perplexity.class, Bench.class},
+        description = "The engine's command line (`tessera COMMAND --help`: a command's options); "
+                + "`bin/tessera serve` starts the HTTP service.")
 public final class Main implements Runnable {
     @Option(names = {"-h", "--help"}, usageHelp = true, scope = ScopeType.INHERIT, description = "this help")
     boolean help;

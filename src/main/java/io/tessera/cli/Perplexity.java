@@ -48,10 +48,10 @@ public final class Perplexity implements Callable<Integer> {
     Path adapter;
 
     @Option(names = "--attention", paramLabel = "full|lm-infinite[:G,L,D]", defaultValue = "full",
-            description = "default: ${DEFAULT-VALUE}")
+            description = "attention policy of every window")
     String attention;
 
-    @Option(names = "--chunk", paramLabel = "N", defaultValue = "256", description = "prefill chunk (default: ${DEFAULT-VALUE})")
+    @Option(names = "--chunk", paramLabel = "N", defaultValue = "256", description = "prefill chunk")
     int chunk;
 
     @Mixin

@@ -49,16 +49,16 @@ final class ServeBench implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--url", defaultValue = "http://127.0.0.1:8080", description = "the server (default: ${DEFAULT-VALUE})")
+    @Option(names = "--url", defaultValue = "http://127.0.0.1:8080", description = "the server")
     String url;
 
-    @Option(names = "--concurrency", paramLabel = "C", defaultValue = "64", description = "streams at once (default: ${DEFAULT-VALUE})")
+    @Option(names = "--concurrency", paramLabel = "C", defaultValue = "64", description = "streams at once")
     int concurrency;
 
-    @Option(names = "--requests", paramLabel = "N", defaultValue = "256", description = "measured requests (default: ${DEFAULT-VALUE})")
+    @Option(names = "--requests", paramLabel = "N", defaultValue = "256", description = "measured requests")
     int requests;
 
-    @Option(names = "--max-tokens", paramLabel = "M", defaultValue = "64", description = "tokens per request (default: ${DEFAULT-VALUE})")
+    @Option(names = "--max-tokens", paramLabel = "M", defaultValue = "64", description = "tokens per request")
     int maxTokens;
 
     @Option(names = "--warmup", paramLabel = "N", description = "requests before the measured ones (default: 2C)")
@@ -68,7 +68,7 @@ final class ServeBench implements Callable<Integer> {
     String model;
 
     @Option(names = "--model-dir", paramLabel = "DIR", defaultValue = "models/demo-llama",
-            description = "the same model for the bare engine (default: ${DEFAULT-VALUE})")
+            description = "the same model for the bare engine")
     Path modelDir;
 
     @Mixin
