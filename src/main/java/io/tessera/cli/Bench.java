@@ -19,51 +19,93 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** Benchmarks that print ratios measured within one run (the machines are noisy; compare only inside a run). */
-public final class Bench {
-    static int run(String[] argv, PrintStream out) throws IOException {
-        if (argv.length < 2) {
-            throw new Args.UsageException("bench needs decode, adapters, prefix, long-context, soak or serve");
+@Command(name = "bench", description = "Benchmarks; each prints its ratio measured within the run.",
+        subcommands = {Bench.Decode.class, Bench.Adapters.class, Bench.Prefix.class, Bench.LongContext.class,
+            Bench.SoakCommand.class, ServeBench.class})
+public final class Bench implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "bench needs decode, adapters, prefix, long-context, soak or serve");
+    }
+
+    /** An engine benchmark: the model, the engine's device and threads; counts bounded, so a typo cannot ask for terabytes. */
+    abstract static class Run implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--model", paramLabel = "DIR", required = true, description = "the base model's directory")
+        Path model;
+
+        @Mixin
+        EngineArgs engine;
+
+        int bounded(String option, int value, int max) {
+            return Main.inRange(spec, option, value, 1, max);
         }
-        Args a = Args.parse(argv, 2, Set.of());
-        switch (argv[1]) {
-            case "decode" -> decode(a, out);
-            case "adapters" -> adapters(a, out);
-            case "prefix" -> prefix(a, out);
-            case "long-context" -> longContext(a, out);
-            case "soak" -> soak(a, out);
-            case "serve" -> ServeBench.run(a, out);
-            default -> throw new Args.UsageException("unknown bench " + argv[1]);
+
+        EngineOptions.Device device() {
+            return engine.prepare(1);
         }
-        return 0;
+
+        @Override
+        public Integer call() throws IOException {
+            run(System.out);
+            return 0;
+        }
+
+        abstract void run(PrintStream out) throws IOException;
     }
 
     // ---- decode ----
 
-    private static void decode(Args a, PrintStream out) {
-        Path model = Path.of(a.require("model"));
-        int batch = a.getInt("batch", 8);
-        int steps = a.getInt("steps", 64);
-        int prompt = a.getInt("prompt", 32);
-        try (Engine engine = Engine.open(new EngineOptions(model, Main.device(a), batch, 0))) {
+    @Command(name = "decode", description = "Prefill and decode tokens/s of B sequences.")
+    static final class Decode extends Run {
+        @Option(names = "--batch", paramLabel = "B", defaultValue = "8", description = "sequences")
+        int batch;
+
+        @Option(names = "--steps", paramLabel = "N", defaultValue = "64", description = "decode steps")
+        int steps;
+
+        @Option(names = "--prompt", paramLabel = "N", defaultValue = "32", description = "prompt tokens")
+        int prompt;
+
+        @Override
+        void run(PrintStream out) {
+            decode(model, bounded("--batch", batch, 4096), bounded("--steps", steps, 1 << 20),
+                    bounded("--prompt", prompt, 1 << 20), device(), out);
+        }
+    }
+
+    private static void decode(Path model, int batch, int steps, int prompt, EngineOptions.Device device, PrintStream out) {
+        try (Engine engine = Engine.open(new EngineOptions(model, device, batch, 0))) {
             out.printf("model=%s device=%s batch=%d prompt=%d steps=%d%n", model.getFileName(), engine.device(), batch, prompt, steps);
-            Run r = decodeRun(engine, batch, prompt, steps, i -> null, AttentionPolicy.FULL);
+            Rates r = decodeRun(engine, batch, prompt, steps, i -> null, AttentionPolicy.FULL);
             out.println("phase    tokens  seconds  tokens/s");
             out.printf("prefill  %6d  %7.3f  %8.1f%n", r.prefillTokens, r.prefillSeconds, r.prefillTokens / r.prefillSeconds);
             out.printf("decode   %6d  %7.3f  %8.1f%n", r.decodeTokens, r.decodeSeconds, r.decodeTokens / r.decodeSeconds);
         }
     }
 
-    record Run(int prefillTokens, double prefillSeconds, int decodeTokens, double decodeSeconds) {
+    record Rates(int prefillTokens, double prefillSeconds, int decodeTokens, double decodeSeconds) {
         double decodeRate() {
             return decodeTokens / decodeSeconds;
         }
     }
 
     /** B sequences with random prompts prefilled in one step, then greedy decode steps for all of them. */
-    static Run decodeRun(Engine engine, int batch, int prompt, int steps, java.util.function.IntFunction<ResidentAdapter> adapterOf,
+    static Rates decodeRun(Engine engine, int batch, int prompt, int steps, java.util.function.IntFunction<ResidentAdapter> adapterOf,
                          AttentionPolicy policy) {
         Random rnd = new Random(42);
         int vocab = engine.config().vocabSize();
@@ -90,7 +132,7 @@ public final class Bench {
         seqs.forEach(engine::release);
         // the median step, scaled to all steps: robust against other processes on a shared 2-core machine
         double decodeSeconds = median(times) / 1e9 * steps;
-        return new Run(batch * prompt, (t1 - t0) / 1e9, batch * steps, decodeSeconds);
+        return new Rates(batch * prompt, (t1 - t0) / 1e9, batch * steps, decodeSeconds);
     }
 
     private static List<StepInput> nextTokens(List<Sequence> seqs, List<float[]> logits, int vocab) {
@@ -107,11 +149,23 @@ public final class Bench {
      * Time to the first token's logits for one prompt: new each round (cold) against the same one again (its whole
      * blocks from the prefix cache), rounds interleaved, medians compared.
      */
-    private static void prefix(Args a, PrintStream out) {
-        Path model = Path.of(a.require("model"));
-        int prompt = a.getInt("prompt", 200);
-        int rounds = a.getInt("rounds", 10);
-        try (Engine engine = Engine.open(new EngineOptions(model, Main.device(a), 1, 0).withPrefixCache(64L << 20))) {
+    @Command(name = "prefix", description = "A prompt's prefill new each round vs the same prompt from the prefix cache "
+            + "(medians), `ratio cached/cold`.")
+    static final class Prefix extends Run {
+        @Option(names = "--prompt", paramLabel = "N", defaultValue = "200", description = "prompt tokens")
+        int prompt;
+
+        @Option(names = "--rounds", paramLabel = "N", defaultValue = "10", description = "cold and cached runs each")
+        int rounds;
+
+        @Override
+        void run(PrintStream out) {
+            prefix(model, bounded("--prompt", prompt, 1 << 20), bounded("--rounds", rounds, 1 << 16), device(), out);
+        }
+    }
+
+    private static void prefix(Path model, int prompt, int rounds, EngineOptions.Device device, PrintStream out) {
+        try (Engine engine = Engine.open(new EngineOptions(model, device, 1, 0).withPrefixCache(64L << 20))) {
             Random rnd = new Random(42);
             int vocab = engine.config().vocabSize();
             int[] shared = rnd.ints(prompt, 4, vocab).toArray();
@@ -146,15 +200,49 @@ public final class Bench {
 
     // ---- adapters ----
 
-    private static void adapters(Args a, PrintStream out) throws IOException {
-        Path model = Path.of(a.require("model"));
-        int batch = a.getInt("batch", 32);
-        int count = a.getInt("adapters", 16);
-        int rank = a.getInt("rank", 16);
-        int steps = a.getInt("steps", 32);
-        int rounds = a.getInt("rounds", 5);
+    /** Shared by the adapter benchmarks: B rows, N LoRAs of one rank. */
+    abstract static class AdapterRun extends Run {
+        @Option(names = "--batch", paramLabel = "B", defaultValue = "32", description = "sequences")
+        int batch;
+
+        @Option(names = "--adapters", paramLabel = "N", defaultValue = "16", description = "LoRAs, row i on i %% N")
+        int adapters;
+
+        @Option(names = "--rank", paramLabel = "R", defaultValue = "16", description = "their rank")
+        int rank;
+
+        int batch() {
+            return bounded("--batch", batch, 4096);
+        }
+
+        int adapters() {
+            return bounded("--adapters", adapters, 1024);
+        }
+
+        int rank() {
+            return bounded("--rank", rank, 1024);
+        }
+    }
+
+    @Command(name = "adapters", description = "Base-only vs mixed-adapter decode, adapter load p50/p95, `ratio adapters/base`.")
+    static final class Adapters extends AdapterRun {
+        @Option(names = "--steps", paramLabel = "N", defaultValue = "32", description = "decode steps per round")
+        int steps;
+
+        @Option(names = "--rounds", paramLabel = "N", defaultValue = "5", description = "interleaved rounds, best of each")
+        int rounds;
+
+        @Override
+        void run(PrintStream out) throws IOException {
+            Bench.adapters(model, batch(), adapters(), rank(), bounded("--steps", steps, 1 << 20),
+                    bounded("--rounds", rounds, 1 << 16), device(), out);
+        }
+    }
+
+    private static void adapters(Path model, int batch, int count, int rank, int steps, int rounds, EngineOptions.Device device,
+                                 PrintStream out) throws IOException {
         Path dir = Files.createTempDirectory("tessera-bench-adapters");
-        try (Engine engine = Engine.open(new EngineOptions(model, Main.device(a), batch, 0))) {
+        try (Engine engine = Engine.open(new EngineOptions(model, device, batch, 0))) {
             List<Path> dirs = new ArrayList<>();
             Random rnd = new Random(7);
             for (int i = 0; i < count; i++) {
@@ -230,15 +318,28 @@ public final class Bench {
      * reaches its length is released and a new one starts (slots move, prompts hit and fill the prefix cache). After
      * a warm-up that builds every cached structure, RSS and live native arrays at the start and the end.
      */
-    private static void soak(Args a, PrintStream out) throws IOException {
-        Path model = Path.of(a.require("model"));
-        double minutes = a.getFloat("minutes", 3);
-        int warmup = a.getInt("warmup-seconds", 30);
-        int batch = a.getInt("batch", 32);
-        int count = a.getInt("adapters", 16);
-        int rank = a.getInt("rank", 16);
+    @Command(name = "soak", description = "Memory under continuous mixed-LoRA decode: RSS, Java heap and live native arrays "
+            + "every 30 s after the warm-up, `rss growth = X%%`.")
+    static final class SoakCommand extends AdapterRun {
+        @Option(names = "--minutes", paramLabel = "M", defaultValue = "3", description = "measured time")
+        double minutes;
+
+        @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "30", description = "load before the first measurement")
+        int warmup;
+
+        @Override
+        void run(PrintStream out) throws IOException {
+            if (!(minutes > 0 && minutes <= 24 * 60)) {
+                throw new ParameterException(spec.commandLine(), "--minutes must be above 0 and at most 1440 (got " + minutes + ")");
+            }
+            Bench.soak(model, minutes, Main.inRange(spec, "--warmup-seconds", warmup, 0, 86_400), batch(), adapters(), rank(), device(), out);
+        }
+    }
+
+    private static void soak(Path model, double minutes, int warmup, int batch, int count, int rank, EngineOptions.Device device,
+                             PrintStream out) throws IOException {
         Path dir = Files.createTempDirectory("tessera-bench-soak");
-        try (Engine engine = Engine.open(new EngineOptions(model, Main.device(a), batch, 0).withPrefixCache(16L << 20))) {
+        try (Engine engine = Engine.open(new EngineOptions(model, device, batch, 0).withPrefixCache(16L << 20))) {
             AdapterLoader loader = new AdapterLoader(engine.model());
             Random rnd = new Random(11);
             ResidentAdapter[] resident = new ResidentAdapter[count];
@@ -372,13 +473,38 @@ public final class Bench {
 
     // ---- long context ----
 
-    private static void longContext(Args a, PrintStream out) {
-        Path model = Path.of(a.require("model"));
-        int[] contexts = Arrays.stream(a.get("contexts", "1024,8192,32768").split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
-        int steps = a.getInt("steps", 64);
+    @Command(name = "long-context", description = "Decode ms/token and KV bytes per sequence for `full` and `lm-infinite`, "
+            + "`ratio lm-infinite last/first`.")
+    static final class LongContext extends Run {
+        @Option(names = "--contexts", paramLabel = "N,N,...", split = ",", defaultValue = "1024,8192,32768",
+                description = "context lengths")
+        int[] contexts;
+
+        @Option(names = "--steps", paramLabel = "N", defaultValue = "64", description = "decode steps timed")
+        int steps;
+
+        @Option(names = "--attention", paramLabel = "lm-infinite[:G,L,D]", defaultValue = "lm-infinite",
+                description = "the bounded policy")
+        String attention;
+
+        @Option(names = "--full-max-mb", paramLabel = "MB", defaultValue = "2048",
+                description = "full attention's KV cache above this is skipped")
+        int fullMaxMb;
+
+        @Override
+        void run(PrintStream out) {
+            for (int c : contexts) {
+                bounded("--contexts", c, 1 << 24);
+            }
+            longContext(model, contexts, bounded("--steps", steps, 1 << 20), attention,
+                    bounded("--full-max-mb", fullMaxMb, 1 << 20) * 1024L * 1024L, device(), out);
+        }
+    }
+
+    private static void longContext(Path model, int[] contexts, int steps, String attention, long fullLimitBytes,
+                                    EngineOptions.Device device, PrintStream out) {
         ModelConfig config = ModelConfig.load(model);
-        AttentionPolicy lmInf = AttentionPolicy.parse(a.get("attention", "lm-infinite"), config);
-        long fullLimitBytes = a.getInt("full-max-mb", 2048) * 1024L * 1024L;
+        AttentionPolicy lmInf = AttentionPolicy.parse(attention, config);
         out.printf("model=%s steps=%d lm-infinite=%s%n", model.getFileName(), steps, lmInf);
         out.println("policy        context  decode-ms/token  kv-bytes/seq");
         for (int ctx : contexts) {
@@ -387,14 +513,14 @@ public final class Bench {
                 out.printf("%-12s  %7d  %15s  %12s%n", "full", ctx, "(does not fit)", "-");
                 continue;
             }
-            try (Engine engine = Engine.open(new EngineOptions(model, Main.device(a), 1, capacity))) {
+            try (Engine engine = Engine.open(new EngineOptions(model, device, 1, capacity))) {
                 Sequence s = prefilled(engine, AttentionPolicy.FULL, ctx);
                 double ms = decodeMillis(engine, s, steps, 3);
                 out.printf("%-12s  %7d  %15.2f  %12d%n", "full", ctx, ms, engine.kvBytes(s));
             }
         }
         // LM-Infinite: all contexts in one engine, timed in interleaved rounds so machine noise hits them alike
-        try (Engine engine = Engine.open(new EngineOptions(model, Main.device(a), contexts.length, 0))) {
+        try (Engine engine = Engine.open(new EngineOptions(model, device, contexts.length, 0))) {
             Sequence[] seqs = new Sequence[contexts.length];
             for (int i = 0; i < contexts.length; i++) {
                 seqs[i] = prefilled(engine, lmInf, contexts[i]);
@@ -442,8 +568,5 @@ public final class Bench {
         long[] c = v.clone();
         Arrays.sort(c);
         return c[c.length / 2];
-    }
-
-    private Bench() {
     }
 }

@@ -11,41 +11,77 @@ import io.tessera.scheduler.ModelHost;
 import io.tessera.scheduler.Scheduler;
 import io.tessera.scheduler.SchedulerObserver;
 import io.tessera.scheduler.SchedulerOptions;
-import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** Prints a completion as it is generated, through the same scheduler and decoding loop as the service. */
-final class Generate {
-    static int run(Args a, PrintStream out) throws InterruptedException {
-        if (a.positional.size() != 1) {
-            throw new Args.UsageException("generate needs one PROMPT argument");
-        }
-        Path model = Path.of(a.require("model"));
-        AdapterRef adapter = a.options.containsKey("adapter") ? adapterAt(Path.of(a.get("adapter", null))) : null;
+@Command(name = "generate", description = "Prints the completion of PROMPT (stderr: finish reason and token counts).")
+final class Generate implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", paramLabel = "DIR", required = true, description = "the base model's directory")
+    Path model;
+
+    @Option(names = "--adapter", paramLabel = "DIR", description = "a PEFT adapter directory")
+    Path adapter;
+
+    @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "64", description = "tokens to generate")
+    int maxTokens;
+
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0", description = "0 is greedy")
+    float temperature;
+
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1", description = "nucleus sampling mass")
+    float topP;
+
+    @Option(names = "--seed", paramLabel = "S", description = "sampling seed (any long)")
+    Long seed;
+
+    @Option(names = "--attention", paramLabel = "full|lm-infinite[:G,L,D]", defaultValue = "full",
+            description = "lm-infinite without numbers takes the model's defaults")
+    String attention;
+
+    @Parameters(paramLabel = "PROMPT", description = "the prompt text")
+    String promptText;
+
+    @Mixin
+    EngineArgs engine;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        AdapterRef adapterRef = adapter == null ? null : adapterAt(adapter);
         SamplingParams params = SamplingParams.builder()
-                .maxTokens(a.getInt("max-tokens", 64))
-                .temperature(a.getFloat("temperature", 0f))
-                .topP(a.getFloat("top-p", 1f))
-                .seed(a.options.containsKey("seed") ? a.getLong("seed", 0) : null)
+                .maxTokens(Main.inRange(spec, "--max-tokens", maxTokens, 1, 1 << 20))
+                .temperature(temperature)
+                .topP(topP)
+                .seed(seed)
                 .build();
-        try (ModelHost host = ModelHost.open(new EngineOptions(model, Main.device(a), 1, 0), Long.MAX_VALUE);
+        try (ModelHost host = ModelHost.open(new EngineOptions(model, engine.prepare(1), 1, 0), Long.MAX_VALUE);
              Scheduler scheduler = new Scheduler(host, new SchedulerOptions(1, 256, 256, 1, 1, null, Integer.MAX_VALUE, Integer.MAX_VALUE, 1), SchedulerObserver.NONE)) {
             scheduler.start();
-            int[] prompt = host.tokenizer().encode(a.positional.get(0));
-            AttentionPolicy attention = AttentionPolicy.parse(a.get("attention", "full"), host.engine().config());
+            int[] prompt = host.tokenizer().encode(promptText);
+            AttentionPolicy policy = AttentionPolicy.parse(attention, host.engine().config());
             GenerationListener.Completion listener = new GenerationListener.Completion() {
                 @Override
                 public void onToken(Generation.Token token) {
-                    out.print(token.text());
-                    out.flush();
+                    System.out.print(token.text());
+                    System.out.flush();
                 }
             };
             try (Scheduler.Place place = scheduler.reserve()) {
-                place.submit(new GenerationRequest("cli", host.name(), adapter, prompt, params, attention), listener);
+                place.submit(new GenerationRequest("cli", host.name(), adapterRef, prompt, params, policy), listener);
             }
             GenerationListener.Finished f = listener.done.get();
-            out.println();
+            System.out.println();
             System.err.printf("finish_reason=%s prompt_tokens=%d completion_tokens=%d%n",
                     f.reason().openAi(), f.promptTokens(), f.completionTokens());
             return 0;
@@ -54,11 +90,8 @@ final class Generate {
         }
     }
 
-    private static AdapterRef adapterAt(Path dir) {
-        return AdapterRef.fromDirectory(dir)
-                .orElseThrow(() -> new Args.UsageException("--adapter " + dir + ": no adapter_config.json there"));
-    }
-
-    private Generate() {
+    private AdapterRef adapterAt(Path dir) {
+        return AdapterRef.fromDirectory(dir).orElseThrow(
+                () -> new ParameterException(spec.commandLine(), "--adapter " + dir + ": no adapter_config.json there"));
     }
 }

@@ -11,30 +11,57 @@ import io.tessera.engine.StepInput;
 import io.tessera.engine.adapter.AdapterLoader;
 import io.tessera.engine.ResidentAdapter;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Perplexity = exp(mean over windows of the mean NLL of tokens 2..T given their prefix). All windows run
  * together, prefilled in chunks, so long windows exercise chunked prefill and LM-Infinite's bounded cache.
  */
-public final class Perplexity {
+@Command(name = "perplexity", description = "Perplexity of token windows: `ppl=<x> windows=<n> tokens=<t>`.")
+public final class Perplexity implements Callable<Integer> {
     public record Score(double meanNll, int windows, int tokens) {
         public double ppl() {
             return Math.exp(meanNll);
         }
     }
 
-    static int run(Args a, PrintStream out) throws IOException {
-        Path model = Path.of(a.require("model"));
-        List<int[]> windows = readWindows(Path.of(a.require("windows")));
-        Score s = evaluate(model, a.options.containsKey("adapter") ? Path.of(a.get("adapter", null)) : null,
-                a.get("attention", "full"), windows, a.getInt("chunk", 256), Main.device(a));
-        out.printf("ppl=%.4f windows=%d tokens=%d%n", s.ppl(), s.windows(), s.tokens());
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", paramLabel = "DIR", required = true, description = "the base model's directory")
+    Path model;
+
+    @Option(names = "--windows", paramLabel = "FILE", required = true, description = "a JSON array of token-id arrays")
+    Path windowsFile;
+
+    @Option(names = "--adapter", paramLabel = "DIR", description = "a PEFT adapter directory")
+    Path adapter;
+
+    @Option(names = "--attention", paramLabel = "full|lm-infinite[:G,L,D]", defaultValue = "full",
+            description = "attention policy of every window")
+    String attention;
+
+    @Option(names = "--chunk", paramLabel = "N", defaultValue = "256", description = "prefill chunk")
+    int chunk;
+
+    @Mixin
+    EngineArgs engine;
+
+    @Override
+    public Integer call() throws IOException {
+        Main.inRange(spec, "--chunk", chunk, 1, 1 << 20);
+        Score s = evaluate(model, adapter, attention, readWindows(windowsFile), chunk, engine.prepare(1));
+        System.out.printf("ppl=%.4f windows=%d tokens=%d%n", s.ppl(), s.windows(), s.tokens());
         return 0;
     }
 
@@ -115,8 +142,5 @@ public final class Perplexity {
             sum += Math.exp(a[from + i] - max);
         }
         return max + Math.log(sum);
-    }
-
-    private Perplexity() {
     }
 }

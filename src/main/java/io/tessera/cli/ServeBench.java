@@ -16,18 +16,26 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Streaming clients against a running server (bin/tessera serve), then the bare engine in this process at the same
  * batch size on the same model: time to first token, inter-token latency, output tokens/s and their ratio.
  * Every request streams /v1/completions with temperature 0 and ignore_eos, so each yields exactly max_tokens.
  */
-final class ServeBench {
+@Command(name = "serve", description = "Streaming clients against a running server: TTFT and inter-token p50/p99, "
+        + "tokens/s, errors, ratio to the bare engine.")
+final class ServeBench implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String[] PROMPTS = {
         "Returns the number of elements in this", "This License applies to any", "We propose a novel method for",
@@ -38,34 +46,63 @@ final class ServeBench {
     private record Result(double ttftMs, List<Double> gapsMs, int tokens, String error) {
     }
 
-    static void run(Args a, PrintStream out) throws IOException {
-        String url = a.get("url", "http://127.0.0.1:8080");
-        int concurrency = a.getInt("concurrency", 64);
-        int requests = a.getInt("requests", 256);
-        int maxTokens = a.getInt("max-tokens", 64);
-        Path modelDir = Path.of(a.get("model-dir", "models/demo-llama"));
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--url", defaultValue = "http://127.0.0.1:8080", description = "the server")
+    String url;
+
+    @Option(names = "--concurrency", paramLabel = "C", defaultValue = "64", description = "streams at once")
+    int concurrency;
+
+    @Option(names = "--requests", paramLabel = "N", defaultValue = "256", description = "measured requests")
+    int requests;
+
+    @Option(names = "--max-tokens", paramLabel = "M", defaultValue = "64", description = "tokens per request")
+    int maxTokens;
+
+    @Option(names = "--warmup", paramLabel = "N", description = "requests before the measured ones (default: 2C)")
+    Integer warmup;
+
+    @Option(names = "--model", paramLabel = "NAME", description = "the model name to request (default: the server's first)")
+    String model;
+
+    @Option(names = "--model-dir", paramLabel = "DIR", defaultValue = "models/demo-llama",
+            description = "the same model for the bare engine")
+    Path modelDir;
+
+    @Mixin
+    EngineArgs engine;
+
+    @Override
+    public Integer call() throws IOException {
+        Main.inRange(spec, "--concurrency", concurrency, 1, 4096);
+        Main.inRange(spec, "--requests", requests, 1, 10_000_000);
+        Main.inRange(spec, "--max-tokens", maxTokens, 1, 1 << 20);
+        int warmups = Main.inRange(spec, "--warmup", warmup == null ? 2 * concurrency : warmup, 0, 10_000_000);
+        // the bare engine runs with the server's default threads unless told otherwise
+        EngineOptions.Device device = engine.prepare(EngineThreads.serving());
         // the client's callbacks run on its selector thread: it shares the machine with the server, so no thread hops
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(Runnable::run)
                 .connectTimeout(Duration.ofSeconds(10)).build();
-        String model = a.get("model", null);
+        String model = this.model;
         if (model == null) {
             model = JSON.readTree(send(http, HttpRequest.newBuilder(URI.create(url + "/v1/models")).build()).body())
                     .path("data").path(0).path("id").asText();
         }
 
         // the bare engine runs before and after the load (the machine's other work varies); the mean is the baseline
-        int threads = a.getInt("engine-threads", EngineThreads.serving());
-        EngineThreads.use(threads);
-        try (Engine e = Engine.open(new EngineOptions(modelDir, Main.device(a), concurrency, 0))) {
+        try (Engine e = Engine.open(new EngineOptions(modelDir, device, concurrency, 0))) {
             double before = bare(e, concurrency, maxTokens);
             // a first round, not counted, lets the server compile its hot paths
-            load(http, url, model, concurrency, a.getInt("warmup", 2 * concurrency), maxTokens);
+            load(http, url, model, concurrency, warmups, maxTokens);
             long t0 = System.nanoTime();
             List<Result> results = load(http, url, model, concurrency, requests, maxTokens);
             double wall = (System.nanoTime() - t0) / 1e9;
             double after = bare(e, concurrency, maxTokens);
-            report(out, url, model, concurrency, requests, maxTokens, results, wall, before, after);
+            report(System.out, url, model, concurrency, requests, maxTokens, results, wall, before, after);
         }
+        return 0;
     }
 
     private static double bare(Engine e, int batch, int steps) {
@@ -192,8 +229,5 @@ final class ServeBench {
             return Double.NaN;
         }
         return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100 * sorted.length) - 1)];
-    }
-
-    private ServeBench() {
     }
 }

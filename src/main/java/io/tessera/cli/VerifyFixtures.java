@@ -20,13 +20,35 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * Golden-fixture conformance: every case of DIR/cases.json, alone or all cases of a model as one mixed batch.
  * Logits at the listed prompt positions within the tolerance, greedy tokens up to the first low-margin step,
  * and MoGE routing exactly.
  */
-public final class VerifyFixtures {
+@Command(name = "verify-fixtures", description = "Golden conformance: one line per case, last `N passed, M failed`; "
+        + "exit status 0 iff none failed.")
+public final class VerifyFixtures implements Callable<Integer> {
+    @Parameters(paramLabel = "DIR", description = "the fixtures directory (cases.json, expected_logits.safetensors)")
+    Path dir;
+
+    @Option(names = "--batch", description = "all cases of a model as one mixed batch instead of one by one")
+    boolean batch;
+
+    @Mixin
+    EngineArgs engine;
+
+    @Override
+    public Integer call() throws IOException {
+        List<Result> results = run(dir, batch, engine.prepare(1), System.out);
+        return results.stream().allMatch(Result::pass) ? 0 : 1;
+    }
+
     public record Result(String id, boolean pass, double maxAbs, int greedyMatched, int greedyRequired, String problem) {
         String line() {
             return (pass ? "PASS " : "FAIL ") + id + String.format(" max_abs=%.3g greedy=%d/%d", maxAbs, greedyMatched, greedyRequired)
@@ -196,8 +218,5 @@ public final class VerifyFixtures {
             }
         }
         return best;
-    }
-
-    private VerifyFixtures() {
     }
 }

@@ -13,16 +13,15 @@ import java.util.OptionalInt;
 @ConfigMapping(prefix = "tessera")
 public interface TesseraConfig {
 
-    /** Directory of the base model (config.json, model.safetensors, tokenizer.json). */
+    /** Directory of the base model ({@code config.json}, {@code model.safetensors}, {@code tokenizer.json}). */
     @WithDefault("models/demo-llama")
     Path model();
 
-    /** cpu, gpu or auto. */
+    /** {@code cpu}, {@code gpu} or {@code auto} (the GPU when one is visible). */
     @WithDefault("auto")
     String device();
 
-    /** PyTorch intra-op threads; default all cores but one, which is left to HTTP. */
-    OptionalInt engineThreads();
+    EngineSettings engine();
 
     Scheduler scheduler();
 
@@ -33,7 +32,7 @@ public interface TesseraConfig {
     Api api();
 
     interface Scheduler {
-        /** Sequences running at once; also the engine's KV slots. */
+        /** Sequences running at once, also the engine's KV slots. */
         @WithDefault("64")
         int maxRunning();
 
@@ -45,67 +44,98 @@ public interface TesseraConfig {
         @WithDefault("32")
         int prefillChunk();
 
-        /** Requests waiting for a place; more get 429. */
+        /** Requests waiting for a place; more get 429 {@code queue_full}. */
         @WithDefault("256")
         int maxQueued();
 
-        /** While sequences decode, new ones join every this many steps, or once this many can join together. */
+        /**
+         * While sequences decode, waiting prompts join them every this many steps, or as soon as this many can join
+         * together, whichever comes first (a prompt joins at once when nothing decodes).
+         */
         @WithDefault("8")
         int joinInterval();
 
-        /** Retry-After sent with 429. */
+        /** {@code Retry-After} sent with 429. */
         @WithDefault("1s")
         Duration retryAfter();
 
-        /** Longest time from a request's arrival to its last token; past it the request ends with an error. */
+        /**
+         * Longest time from a request's arrival to its last token; past it the request ends with 504
+         * {@code request_timeout} (an error event on a stream) and its KV slot is freed.
+         */
         @WithDefault("10m")
         Duration requestTimeout();
 
-        /** The most tokens one request may generate (max_tokens above it is refused), LM-Infinite included. */
+        /**
+         * The most tokens one request may generate, under LM-Infinite too; {@code max_tokens}
+         * ({@code max_completion_tokens}) above it is a 400.
+         */
         @WithDefault("4096")
         int maxNewTokens();
 
-        /** The most prompt tokens one request may have (LM-Infinite has no context limit to bound them). */
+        /**
+         * The most prompt tokens one request may have, under LM-Infinite too (which has no context limit; every
+         * position a sequence reaches keeps a rotary table row); more is a 400.
+         */
         @WithDefault("32768")
         int maxPromptTokens();
 
-        /** Sequences one tenant may run at once; default half of max-running (at least 1). */
+        /**
+         * Sequences one tenant may run at once, however many it queues, so that the other slots stay open to other
+         * tenants; unset: half of {@code max-running} (at least 1); set it to {@code max-running} for a single tenant.
+         */
         OptionalInt maxRunningPerTenant();
+    }
 
-        /** KV entries per sequence; 0 = max_position_embeddings + 64. */
+    /** The engine's own resources: its threads, KV cache and prefix cache. */
+    interface EngineSettings {
+        /**
+         * libtorch's intra-op threads, the one thread setting (the command line's {@code --engine-threads}); unset:
+         * the cores but one (the last serves HTTP).
+         */
+        OptionalInt threads();
+
+        /** KV entries per sequence; 0: max_position_embeddings + 64. */
         @WithDefault("0")
         int kvCapacity();
 
         /**
-         * Bytes of finished prompts' keys and values kept so that a tenant's next prompt with the same start skips
-         * that part of the prefill (per tenant and adapter version, full attention, 16-token blocks); 0 = off.
+         * KV bytes of finished prompts kept so that a tenant's next prompt with the same start skips that part of the
+         * prefill (per tenant and adapter version, full attention, 16-token blocks, least recently used out first);
+         * 0: off.
          */
         @WithDefault("67108864")
         long prefixCacheBytes();
     }
 
     interface Adapters {
-        /** Bytes of adapter weights kept resident before least recently used ones are evicted. */
+        /**
+         * The residency budget: adapter weight bytes installed in the engine (as its slots hold them: a rank rounded
+         * up to its bucket) before the least recently used unpinned adapters are evicted.
+         */
         @WithDefault("1073741824")
         long budgetBytes();
     }
 
     interface Api {
-        /** Bytes of one completions or chat request body; larger ones get 413 (uploads keep the HTTP server's limit). */
+        /**
+         * Bytes of one {@code /v1/completions} or {@code /v1/chat/completions} body, counted as it arrives (declared
+         * length or chunks); larger ones get 413 {@code request_too_large}. Admin uploads keep
+         * {@code quarkus.http.limits.max-body-size}.
+         */
         @WithDefault("8388608")
         long maxRequestBytes();
     }
 
     interface Metrics {
-        /** Distinct adapter labels on metrics; further adapters are labelled "other". */
+        /** Distinct {@code adapter} labels on metrics; further adapters are labelled {@code other}. */
         @WithDefault("32")
         int maxAdapterLabels();
     }
 
     default EngineOptions engineOptions() {
         EngineOptions.Device d = EngineOptions.Device.valueOf(device().toUpperCase(Locale.ROOT));
-        return new EngineOptions(model(), d, scheduler().maxRunning(), scheduler().kvCapacity(),
-                scheduler().prefixCacheBytes());
+        return new EngineOptions(model(), d, scheduler().maxRunning(), engine().kvCapacity(), engine().prefixCacheBytes());
     }
 
     default SchedulerOptions schedulerOptions() {

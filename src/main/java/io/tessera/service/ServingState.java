@@ -62,7 +62,7 @@ public class ServingState {
     private void load() {
         try {
             long t = System.nanoTime();
-            EngineThreads.use(config.engineThreads().orElse(EngineThreads.serving()));
+            EngineThreads.use(config.engine().threads().orElse(EngineThreads.serving()));
             ModelHost h = ModelHost.open(config.engineOptions(), config.adapters().budgetBytes(), ModelHost.newLoader(),
                     residency::load);
             Scheduler s = new Scheduler(h, config.schedulerOptions(), metrics);

@@ -39,8 +39,10 @@ public interface StoreConfig {
         /** e.g. http://127.0.0.1:9000 for MinIO; absent: AWS's endpoint for the region. */
         Optional<String> endpoint();
 
+        /** The bucket (created at start when missing). */
         Optional<String> bucket();
 
+        /** The bucket's region. */
         @WithDefault("us-east-1")
         String region();
 
@@ -54,6 +56,7 @@ public interface StoreConfig {
         /** Static credentials; absent: the AWS default chain (environment, profile, instance role). */
         Optional<String> accessKeyId();
 
+        /** The secret of the static credentials. */
         Optional<String> secretAccessKey();
 
         /**

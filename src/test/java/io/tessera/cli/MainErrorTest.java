@@ -14,24 +14,28 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A broken model or adapter given to the CLI ends in one line on stderr and exit status 1, never a stack trace. */
+/**
+ * A broken model or adapter given to the CLI ends in one line on stderr and exit status 1, never a stack trace; bad
+ * usage ends in a line naming the problem, the command's usage and exit status 2; --help prints the usage.
+ */
 class MainErrorTest {
     @TempDir
     Path dir;
 
-    record Outcome(int status, String stderr) {
+    record Outcome(int status, String stdout, String stderr) {
     }
 
     private static Outcome run(String... argv) {
         PrintStream out = System.out;
         PrintStream err = System.err;
         ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+        ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
         try (PrintStream capturedErr = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
-             PrintStream discardedOut = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)) {
+             PrintStream capturedOut = new PrintStream(outBytes, true, StandardCharsets.UTF_8)) {
             System.setErr(capturedErr);
-            System.setOut(discardedOut);
+            System.setOut(capturedOut);
             int status = Main.run(argv);
-            return new Outcome(status, errBytes.toString(StandardCharsets.UTF_8));
+            return new Outcome(status, outBytes.toString(StandardCharsets.UTF_8), errBytes.toString(StandardCharsets.UTF_8));
         } finally {
             System.setOut(out);
             System.setErr(err);
@@ -62,5 +66,60 @@ class MainErrorTest {
         Outcome o = run("perplexity", "--model", LLAMA_TINY.toString(), "--windows", windows.toString(),
                 "--adapter", adapter.toString(), "--device", "cpu");
         assertOneLineError(o, adapter.resolve("adapter_model.bin"), "pickle files are never loaded");
+    }
+
+    @Test
+    void badUsageIsStatusTwoWithTheCommandsUsage() {
+        Outcome none = run();
+        assertThat(none.status()).isEqualTo(2);
+        assertThat(none.stderr()).startsWith("tessera: a command is needed").contains("verify-fixtures", "bench");
+
+        Outcome unknown = run("bench", "warp");
+        assertThat(unknown.status()).isEqualTo(2);
+        assertThat(unknown.stderr()).contains("warp").contains("Usage: tessera bench");
+
+        Outcome noModel = run("bench", "decode", "--steps", "4");
+        assertThat(noModel.status()).isEqualTo(2);
+        assertThat(noModel.stderr()).startsWith("tessera: Missing required option: '--model=DIR'");
+
+        Outcome notANumber = run("bench", "adapters", "--model", LLAMA_TINY.toString(), "--rank", "sixteen");
+        assertThat(notANumber.status()).isEqualTo(2);
+        assertThat(notANumber.stderr()).contains("--rank").contains("sixteen");
+
+        Outcome noPrompt = run("generate", "--model", LLAMA_TINY.toString());
+        assertThat(noPrompt.status()).isEqualTo(2);
+        assertThat(noPrompt.stderr()).contains("PROMPT");
+    }
+
+    @Test
+    void countsAreBoundedBeforeAnEngineOpens() {
+        Outcome zero = run("bench", "decode", "--model", LLAMA_TINY.toString(), "--batch", "0");
+        assertThat(zero.status()).isEqualTo(2);
+        assertThat(zero.stderr().lines().findFirst()).hasValue("tessera: --batch must be between 1 and 4096 (got 0)");
+
+        Outcome huge = run("bench", "soak", "--model", LLAMA_TINY.toString(), "--adapters", "1000000");
+        assertThat(huge.status()).isEqualTo(2);
+        assertThat(huge.stderr()).contains("--adapters must be between 1 and 1024");
+
+        Outcome threads = run("verify-fixtures", FIXTURES.toString(), "--engine-threads", "0");
+        assertThat(threads.status()).isEqualTo(2);
+        assertThat(threads.stderr()).contains("--engine-threads must be between 1 and 1024");
+    }
+
+    @Test
+    void helpPerCommand() {
+        Outcome bench = run("bench", "decode", "--help");
+        assertThat(bench.status()).isZero();
+        assertThat(bench.stdout()).contains("Usage: tessera bench decode", "--batch=B", "--steps=N", "--device", "--engine-threads");
+        Outcome generate = run("generate", "--help");
+        assertThat(generate.status()).isZero();
+        assertThat(generate.stdout()).contains("--seed=S", "--attention", "PROMPT");
+    }
+
+    @Test
+    void aSeedAboveTwoToThe31IsALong() {
+        Object command = Main.commandLine().parseArgs("generate", "--model", "m", "--seed", "9000000000", "p")
+                .subcommand().commandSpec().userObject();
+        assertThat(((Generate) command).seed).isEqualTo(9_000_000_000L);
     }
 }

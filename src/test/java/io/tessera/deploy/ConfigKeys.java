@@ -3,32 +3,22 @@ package io.tessera.deploy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smallrye.config.ConfigMapping;
-import io.smallrye.config.WithName;
-import io.smallrye.config.WithParentName;
+import io.smallrye.config.ConfigMappingInterface;
+import io.smallrye.config.common.utils.StringUtil;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
 import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
-import java.lang.reflect.ParameterizedType;
-import java.lang.reflect.Type;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
-import java.util.OptionalDouble;
-import java.util.OptionalInt;
-import java.util.OptionalLong;
 import java.util.Properties;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -37,9 +27,9 @@ import java.util.stream.Stream;
  * docker-compose.yml and k8s/ set:
  * <ul>
  *   <li>the keys of src/main/resources/application.properties (profile prefixes stripped);</li>
- *   <li>the application's own {@code @ConfigMapping} interfaces (found in target/classes), walked by reflection
- *       the way SmallRye names them: kebab-case method names, {@code @WithName}, {@code @WithParentName},
- *       nested groups, {@code Optional}, maps ({@code *}) and lists ({@code [*]});</li>
+ *   <li>the application's own {@code @ConfigMapping} interfaces (found in target/classes), their properties as
+ *       SmallRye's {@link ConfigMappingInterface} lists them (names, defaults, the method declaring each;
+ *       {@code *} for a map key, {@code [*]} for a list index);</li>
  *   <li>every Quarkus extension on the class path, from the config model its jar ships
  *       (META-INF/quarkus-config-doc/quarkus-config-model.json: property, environment variable, phase).</li>
  * </ul>
@@ -51,8 +41,11 @@ final class ConfigKeys {
     /** When a property can be set: Quarkus' phases, and APPLICATION for the application's own properties. */
     enum Phase { APPLICATION, RUN_TIME, BUILD_AND_RUN_TIME_FIXED, BUILD_TIME }
 
-    /** One known property: its name pattern ({@code *} = a map key, {@code [*]} = a list index) and phase. */
-    record Key(String property, Phase phase, String source, String defaultValue) {
+    /**
+     * One known property: its name pattern ({@code *} = a map key, {@code [*]} = a list index), phase, where it is
+     * declared, its default, and for the application's mappings the method that declares it (else null).
+     */
+    record Key(String property, Phase phase, String source, String defaultValue, Method method) {
         Pattern envPattern() {
             StringBuilder re = new StringBuilder();
             String p = property;
@@ -109,19 +102,15 @@ final class ConfigKeys {
     }
 
     static String toEnv(String property) {
-        StringBuilder sb = new StringBuilder();
-        for (char c : property.toCharArray()) {
-            sb.append(Character.isLetterOrDigit(c) ? Character.toUpperCase(c) : '_');
-        }
-        return sb.toString();
-    }
-
-    private void add(String property, Phase phase, String source) {
-        add(property, phase, source, null);
+        return StringUtil.replaceNonAlphanumericByUnderscores(property).toUpperCase(Locale.ROOT);
     }
 
     private void add(String property, Phase phase, String source, String defaultValue) {
-        Key key = new Key(property, phase, source, defaultValue);
+        add(property, phase, source, defaultValue, null);
+    }
+
+    private void add(String property, Phase phase, String source, String defaultValue, Method method) {
+        Key key = new Key(property, phase, source, defaultValue, method);
         keys.add(key);
         patterns.add(key.envPattern());
     }
@@ -143,7 +132,19 @@ final class ConfigKeys {
 
     // ---------------------------------------------------------------- @ConfigMapping interfaces
 
+    /** The application's {@code @ConfigMapping} interfaces (in target/classes), each property as SmallRye names it. */
     private void addMappings(Path classes) throws IOException {
+        for (Class<?> mapping : mappings(classes)) {
+            String prefix = mapping.getAnnotation(ConfigMapping.class).prefix();
+            Map<String, ConfigMappingInterface.Property> properties = ConfigMappingInterface
+                    .getProperties(ConfigMappingInterface.getConfigurationInterface(mapping)).get(mapping).get("");
+            properties.forEach((path, p) -> add(prefix.isEmpty() ? path : prefix + "." + path, Phase.APPLICATION,
+                    mapping.getName(), p.hasDefaultValue() ? p.getDefaultValue() : null, p.getMethod()));
+        }
+    }
+
+    /** The interfaces annotated {@code @ConfigMapping} under {@code classes}, by name. */
+    static List<Class<?>> mappings(Path classes) throws IOException {
         if (!Files.isDirectory(classes)) {
             throw new IllegalStateException(classes + " is missing: compile the project first");
         }
@@ -152,108 +153,22 @@ final class ConfigKeys {
         try (Stream<Path> s = Files.walk(classes)) {
             files = s.filter(f -> f.toString().endsWith(".class")).sorted().toList();
         }
+        List<Class<?>> out = new ArrayList<>();
         for (Path f : files) {
             if (indexOf(Files.readAllBytes(f), marker) < 0) {
                 continue;
             }
             String name = classes.relativize(f).toString().replace('/', '.').replaceAll("\\.class$", "");
-            Class<?> c;
             try {
-                c = Class.forName(name, false, ConfigKeys.class.getClassLoader());
+                Class<?> c = Class.forName(name, false, ConfigKeys.class.getClassLoader());
+                if (c.isAnnotationPresent(ConfigMapping.class)) {
+                    out.add(c);
+                }
             } catch (ClassNotFoundException | LinkageError e) {
                 throw new IllegalStateException("cannot load " + name, e);
             }
-            ConfigMapping m = c.getAnnotation(ConfigMapping.class);
-            if (m != null) {
-                walkGroup(c, m.prefix(), m.namingStrategy(), c.getName(), 0);
-            }
         }
-    }
-
-    private void walkGroup(Class<?> group, String prefix, ConfigMapping.NamingStrategy naming, String source, int depth) {
-        if (depth > 20) {
-            throw new IllegalStateException("config group nesting too deep at " + prefix);
-        }
-        for (Method m : group.getMethods()) {
-            if (m.isDefault() || Modifier.isStatic(m.getModifiers()) || m.isSynthetic() || m.getParameterCount() > 0
-                    || m.getDeclaringClass() == Object.class) {
-                continue;
-            }
-            String name;
-            if (m.isAnnotationPresent(WithParentName.class)) {
-                name = prefix;
-            } else {
-                WithName wn = m.getAnnotation(WithName.class);
-                String seg = wn != null ? wn.value() : naming(m.getName(), naming);
-                name = prefix.isEmpty() ? seg : prefix + "." + seg;
-            }
-            io.smallrye.config.WithDefault def = m.getAnnotation(io.smallrye.config.WithDefault.class);
-            walkType(m.getGenericReturnType(), name, naming, source + "#" + m.getName(), depth,
-                    def == null ? null : def.value());
-        }
-    }
-
-    private void walkType(Type t, String name, ConfigMapping.NamingStrategy naming, String source, int depth,
-                          String defaultValue) {
-        Class<?> raw = raw(t);
-        if (raw == Optional.class || raw == List.class || raw == Set.class || raw == Collection.class) {
-            Type arg = ((ParameterizedType) t).getActualTypeArguments()[0];
-            boolean groupElement = isGroup(raw(arg));
-            if (raw == Optional.class) {
-                walkType(arg, name, naming, source, depth, defaultValue);
-            } else if (groupElement) {
-                walkType(arg, name + "[*]", naming, source, depth, null);
-            } else {
-                add(name, Phase.APPLICATION, source, defaultValue); // a list of values: one comma-separated property
-                add(name + "[*]", Phase.APPLICATION, source);
-            }
-        } else if (raw == Map.class) {
-            Type value = ((ParameterizedType) t).getActualTypeArguments()[1];
-            walkType(value, name + ".*", naming, source, depth, null);
-        } else if (isGroup(raw)) {
-            walkGroup(raw, name, naming, source, depth + 1);
-        } else {
-            add(name, Phase.APPLICATION, source, defaultValue);
-        }
-    }
-
-    private static boolean isGroup(Class<?> c) {
-        return c.isInterface() && !c.getName().startsWith("java.") && !c.isAnnotation();
-    }
-
-    private static Class<?> raw(Type t) {
-        if (t instanceof Class<?> c) {
-            if (c == OptionalInt.class || c == OptionalLong.class || c == OptionalDouble.class) {
-                return int.class;
-            }
-            return c;
-        }
-        if (t instanceof ParameterizedType p) {
-            return (Class<?>) p.getRawType();
-        }
-        throw new IllegalStateException("unsupported config type " + t);
-    }
-
-    static String naming(String method, ConfigMapping.NamingStrategy naming) {
-        if (naming == ConfigMapping.NamingStrategy.VERBATIM) {
-            return method;
-        }
-        char sep = naming == ConfigMapping.NamingStrategy.SNAKE_CASE ? '_' : '-';
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < method.length(); i++) {
-            char c = method.charAt(i);
-            if (Character.isUpperCase(c)) {
-                boolean prevLower = i > 0 && !Character.isUpperCase(method.charAt(i - 1));
-                boolean nextLower = i + 1 < method.length() && Character.isLowerCase(method.charAt(i + 1));
-                if (i > 0 && (prevLower || nextLower)) {
-                    sb.append(sep);
-                }
-                sb.append(Character.toLowerCase(c));
-            } else {
-                sb.append(c);
-            }
-        }
-        return sb.toString();
+        return out;
     }
 
     private static int indexOf(byte[] hay, byte[] needle) {
@@ -304,7 +219,7 @@ final class ConfigKeys {
             String def = item.hasNonNull("defaultValue") ? item.path("defaultValue").asText() : null;
             add(modelProperty(path.path("property").asText()), phase, source, def);
             for (JsonNode extra : item.path("additionalPaths")) {
-                add(modelProperty(extra.path("property").asText()), phase, source);
+                add(modelProperty(extra.path("property").asText()), phase, source, null);
             }
         }
     }
@@ -332,16 +247,5 @@ final class ConfigKeys {
             }
         }
         return declared;
-    }
-
-    /** For failure messages: the known keys under a prefix, sorted. */
-    Set<String> propertiesStartingWith(String prefix) {
-        Set<String> out = new TreeSet<>();
-        for (Key k : keys) {
-            if (k.property().startsWith(prefix)) {
-                out.add(k.property());
-            }
-        }
-        return out;
     }
 }

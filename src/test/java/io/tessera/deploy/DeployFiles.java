@@ -1,48 +1,29 @@
 package io.tessera.deploy;
 
+import io.quarkus.runtime.configuration.DurationConverter;
+import io.smallrye.config.EnvConfigSource;
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Shared by the deployment tests: the project root, Quarkus durations, the environment-variable check. */
+/** Shared by the deployment tests: the project root, the shutdown budget, the environment-variable check. */
 final class DeployFiles {
     private DeployFiles() {
     }
 
     static Path root() {
         return Path.of(System.getProperty("basedir", ".")).toAbsolutePath().normalize();
-    }
-
-    /** A Quarkus duration: "120s", "2m", "500ms", "1h", "3S", a plain number (seconds) or ISO-8601 ("PT2M"). */
-    static Duration duration(String text) {
-        String s = text.trim();
-        if (s.matches("\\d+")) {
-            return Duration.ofSeconds(Long.parseLong(s));
-        }
-        if (s.toUpperCase(Locale.ROOT).startsWith("P")) {
-            return Duration.parse(s.toUpperCase(Locale.ROOT));
-        }
-        Matcher m = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)", Pattern.CASE_INSENSITIVE).matcher(s);
-        if (!m.matches()) {
-            throw new IllegalArgumentException("not a duration: " + text);
-        }
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2).toLowerCase(Locale.ROOT)) {
-            case "ms" -> Duration.ofMillis(n);
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            case "h" -> Duration.ofHours(n);
-            default -> Duration.ofDays(n);
-        };
     }
 
     /** How long a stop takes at most: the shutdown delay (readiness down, new requests 503) plus the drain timeout. */
@@ -55,23 +36,20 @@ final class DeployFiles {
     /**
      * The shutdown budget of a container with this environment: quarkus.shutdown.timeout, and quarkus.shutdown.delay
      * when the build enables it (quarkus.shutdown.delay-enabled, build time), each from the environment or else
-     * application.properties. The timeout must be set somewhere: Quarkus' default waits for no request.
+     * application.properties, resolved and converted as Quarkus does. The timeout must be set somewhere: Quarkus'
+     * default waits for no request.
      */
     static Shutdown shutdown(Map<String, String> env) throws IOException {
-        java.util.Properties app = new java.util.Properties();
-        try (var r = Files.newBufferedReader(root().resolve("src/main/resources/application.properties"))) {
-            app.load(r);
-        }
-        String timeout = env.getOrDefault("QUARKUS_SHUTDOWN_TIMEOUT", app.getProperty("quarkus.shutdown.timeout"));
-        if (timeout == null) {
-            throw new AssertionError("quarkus.shutdown.timeout is set neither in the environment nor in application.properties");
-        }
-        Duration delay = Duration.ZERO;
-        if (Boolean.parseBoolean(app.getProperty("quarkus.shutdown.delay-enabled", "false"))) {
-            String d = env.getOrDefault("QUARKUS_SHUTDOWN_DELAY", app.getProperty("quarkus.shutdown.delay"));
-            delay = d == null ? Duration.ZERO : duration(d);
-        }
-        return new Shutdown(delay, duration(timeout));
+        SmallRyeConfig config = new SmallRyeConfigBuilder()
+                .withSources(new EnvConfigSource(env, 300),
+                        new PropertiesConfigSource(root().resolve("src/main/resources/application.properties").toUri().toURL(), 250))
+                .withConverter(Duration.class, 100, new DurationConverter())
+                .build();
+        Duration timeout = config.getOptionalValue("quarkus.shutdown.timeout", Duration.class).orElseThrow(() ->
+                new AssertionError("quarkus.shutdown.timeout is set neither in the environment nor in application.properties"));
+        Duration delay = config.getOptionalValue("quarkus.shutdown.delay-enabled", Boolean.class).orElse(false)
+                ? config.getOptionalValue("quarkus.shutdown.delay", Duration.class).orElse(Duration.ZERO) : Duration.ZERO;
+        return new Shutdown(delay, timeout);
     }
 
     /**

@@ -3,7 +3,7 @@ package io.tessera.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,18 +22,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * k8s/: renders the kustomize base and the cpu and gpu overlays (src/test/node/render-validate.mjs, npm packages
- * installed into target/node-validate), validates every object against the Kubernetes schemas (kubernetes-models;
- * ServiceMonitor and PrometheusRule against the prometheus-operator CRDs), then checks what the schemas cannot:
- * probes, drain timing, the wiring between objects, the configuration keys and the GPU specifics.
- * Needs node and the npm registry: without them the test fails (CI has both).
+ * k8s/: renders the kustomize base and the cpu and gpu overlays with {@code kubectl kustomize} (what
+ * {@code kubectl apply -k} applies), validates every object against the Kubernetes schemas
+ * (src/test/node/validate.mjs: kubernetes-models; ServiceMonitor and PrometheusRule against the prometheus-operator
+ * CRDs; npm packages installed into target/node-validate), then checks what the schemas cannot: probes, drain
+ * timing, the wiring between objects, the configuration keys and the GPU specifics.
+ * Needs kubectl (.ci/run installs it), node and the npm registry: without them the test fails.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class K8sManifestsTest {
-    private static final List<String> RENDERINGS = List.of("base", "cpu", "gpu");
+    private static final Map<String, String> RENDERINGS = Map.of("base", "k8s/base", "cpu", "k8s/overlays/cpu",
+            "gpu", "k8s/overlays/gpu");
     private static final String HELM_VALUES = "k8s/prometheus-adapter-values.yaml";
 
-    private final ObjectMapper json = new ObjectMapper();
     private final Map<String, List<JsonNode>> rendered = new LinkedHashMap<>();
     private Path root;
     private Path work;
@@ -42,21 +43,26 @@ class K8sManifestsTest {
     void renderAndValidate() throws Exception {
         root = DeployFiles.root();
         work = NodeTools.install();
-        Path out = work.resolve("out");
-        NodeTools.run(root, Duration.ofMinutes(3), "node", work.resolve("render-validate.mjs").toString(),
-                out.toString(), "k8s/base", "k8s/overlays/cpu", "k8s/overlays/gpu");
-        for (String name : RENDERINGS) {
+        Path out = Files.createDirectories(work.resolve("out"));
+        List<String> validate = new ArrayList<>(List.of("node", work.resolve("validate.mjs").toString()));
+        for (String name : RENDERINGS.keySet().stream().sorted().toList()) {
+            String yaml = NodeTools.run(root, Duration.ofMinutes(1), "kubectl", "kustomize", RENDERINGS.get(name));
+            Path file = Files.writeString(out.resolve(name + ".yaml"), yaml);
+            validate.add(file.toString());
             List<JsonNode> objects = new ArrayList<>();
-            json.readTree(out.resolve(name + ".json").toFile()).forEach(objects::add);
+            try (MappingIterator<JsonNode> docs = new YAMLMapper().readerFor(JsonNode.class).readValues(yaml)) {
+                docs.forEachRemaining(objects::add);
+            }
             rendered.put(name, objects);
         }
+        NodeTools.run(work, Duration.ofMinutes(3), validate.toArray(String[]::new));
     }
 
     // ---------------------------------------------------------------- schemas and coverage
 
     @Test
     void everyOverlayRendersTheWholeApplication() {
-        for (String name : RENDERINGS) {
+        for (String name : RENDERINGS.keySet()) {
             Set<String> kinds = new TreeSet<>();
             rendered.get(name).forEach(o -> kinds.add(o.path("kind").asText()));
             assertThat(kinds).as(name).contains("Namespace", "ConfigMap", "Deployment", "Service",
@@ -73,7 +79,9 @@ class K8sManifestsTest {
     @Test
     void everyYamlFileUnderK8sIsRendered() throws IOException {
         Set<String> read = new TreeSet<>();
-        json.readTree(work.resolve("out/files.json").toFile()).forEach(f -> read.add(f.asText()));
+        for (String dir : RENDERINGS.values()) {
+            kustomizationInputs(root.resolve(dir), read);
+        }
         List<String> missed = new ArrayList<>();
         try (Stream<Path> files = Files.walk(root.resolve("k8s"))) {
             files.filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml"))
@@ -89,7 +97,7 @@ class K8sManifestsTest {
 
     @Test
     void noSecretValuesAreCommitted() {
-        for (String name : RENDERINGS) {
+        for (String name : RENDERINGS.keySet()) {
             for (JsonNode o : rendered.get(name)) {
                 if (o.path("kind").asText().equals("Secret")) {
                     assertThat(o.has("data") || o.has("stringData")).as(name + " " + id(o) + " carries secret data")
@@ -99,12 +107,30 @@ class K8sManifestsTest {
         }
     }
 
+    /** The files a kustomization reads: itself, its resources (files, or directories, recursively) and patches. */
+    private static void kustomizationInputs(Path dir, Set<String> read) throws IOException {
+        Path file = dir.resolve("kustomization.yaml");
+        read.add(file.toAbsolutePath().normalize().toString());
+        JsonNode k = new YAMLMapper().readTree(file.toFile());
+        for (JsonNode r : k.path("resources")) {
+            Path p = dir.resolve(r.asText());
+            if (Files.isDirectory(p)) {
+                kustomizationInputs(p, read);
+            } else {
+                read.add(p.toAbsolutePath().normalize().toString());
+            }
+        }
+        for (JsonNode patch : k.path("patches")) {
+            read.add(dir.resolve(patch.path("path").asText()).toAbsolutePath().normalize().toString());
+        }
+    }
+
     // ---------------------------------------------------------------- the Deployment
 
     @Test
     void probesUseQuarkusHealthEndpoints() throws IOException {
         Map<String, String> healthPaths = healthPaths();
-        for (String name : RENDERINGS) {
+        for (String name : RENDERINGS.keySet()) {
             JsonNode c = container(name);
             assertThat(c.path("startupProbe").path("httpGet").path("path").asText()).as(name + " startup")
                     .isEqualTo(healthPaths.get("started"));
@@ -155,7 +181,7 @@ class K8sManifestsTest {
 
     @Test
     void graceCoversPreStopPlusDrain() throws IOException {
-        for (String name : RENDERINGS) {
+        for (String name : RENDERINGS.keySet()) {
             JsonNode pod = deployment(name).path("spec").path("template").path("spec");
             JsonNode c = container(name);
             long preStop = preStopSeconds(c.path("lifecycle").path("preStop"));
@@ -185,7 +211,7 @@ class K8sManifestsTest {
 
     @Test
     void rollingUpdateNeverDropsBelowTheReplicaCount() {
-        for (String name : RENDERINGS) {
+        for (String name : RENDERINGS.keySet()) {
             JsonNode strategy = deployment(name).path("spec").path("strategy");
             assertThat(strategy.path("type").asText("RollingUpdate")).isEqualTo("RollingUpdate");
             assertThat(strategy.path("rollingUpdate").path("maxUnavailable").asText()).as(name).isIn("0", "0%");
@@ -197,7 +223,7 @@ class K8sManifestsTest {
         ConfigKeys keys = ConfigKeys.load(root);
         Set<String> launcher = DeployFiles.launcherVariables();
         List<String> problems = new ArrayList<>();
-        for (String name : RENDERINGS) {
+        for (String name : RENDERINGS.keySet()) {
             for (JsonNode cm : all(name, "ConfigMap")) {
                 Map<String, String> data = new LinkedHashMap<>();
                 cm.path("data").fields().forEachRemaining(e -> data.put(e.getKey(), e.getValue().asText()));
@@ -213,7 +239,7 @@ class K8sManifestsTest {
 
     @Test
     void referencedConfigMapsAndSecretsAreWiredConsistently() {
-        for (String name : RENDERINGS) {
+        for (String name : RENDERINGS.keySet()) {
             JsonNode c = container(name);
             for (JsonNode from : c.path("envFrom")) {
                 if (from.has("configMapRef")) {
@@ -238,7 +264,7 @@ class K8sManifestsTest {
 
     @Test
     void serviceMonitorAndPdbSelectThePods() {
-        for (String name : RENDERINGS) {
+        for (String name : RENDERINGS.keySet()) {
             JsonNode d = deployment(name);
             Map<String, String> podLabels = map(d.path("spec").path("template").path("metadata").path("labels"));
             assertThat(podLabels).as(name + ": Deployment selector matches its pods")
@@ -271,7 +297,7 @@ class K8sManifestsTest {
         JsonNode adapter = new YAMLMapper().readTree(root.resolve(HELM_VALUES).toFile());
         Set<String> adapterMetrics = new TreeSet<>();
         adapter.path("rules").path("custom").forEach(r -> adapterMetrics.add(r.path("name").path("as").asText()));
-        for (String name : RENDERINGS) {
+        for (String name : RENDERINGS.keySet()) {
             JsonNode hpa = one(name, "HorizontalPodAutoscaler");
             assertThat(hpa.path("apiVersion").asText()).isEqualTo("autoscaling/v2");
             JsonNode target = hpa.path("spec").path("scaleTargetRef");

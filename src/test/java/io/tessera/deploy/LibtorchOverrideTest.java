@@ -58,8 +58,7 @@ class LibtorchOverrideTest {
         Files.createDirectories(cache);
         Path log = root.resolve("target/djl-cache-override.log");
         ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dai.djl.offline=true", "-DDJL_CACHE_DIR=" + cache, "-Dai.djl.pytorch.num_threads=1",
-                "-Dai.djl.pytorch.num_interop_threads=1", "-Xmx1g",
+                "-Dai.djl.offline=true", "-DDJL_CACHE_DIR=" + cache, "-Xmx1g",
                 "-cp", classpath.stream().map(Path::toString).collect(Collectors.joining(":")),
                 "io.tessera.cli.Main", "verify-fixtures", "testdata/fixtures")
                 .directory(root.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());

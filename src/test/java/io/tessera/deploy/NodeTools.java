@@ -26,7 +26,7 @@ final class NodeTools {
         Path work = root.resolve("target/node-validate");
         Files.createDirectories(work);
         boolean fresh = !Files.isDirectory(work.resolve("node_modules"));
-        for (String f : List.of("package.json", "package-lock.json", "render-validate.mjs")) {
+        for (String f : List.of("package.json", "package-lock.json", "validate.mjs")) {
             Path src = root.resolve("src/test/node").resolve(f);
             Path dst = work.resolve(f);
             if (f.startsWith("package") && (!Files.exists(dst) || Files.mismatch(src, dst) != -1)) {

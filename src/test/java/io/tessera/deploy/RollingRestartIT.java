@@ -111,8 +111,9 @@ class RollingRestartIT {
         env.put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":" + env.getOrDefault("PATH", "/usr/bin:/bin"));
         env.put("APP_DIR", app.toString());
         env.put("DJL_CACHE_DIR", djlCache());
-        env.put("JAVA_OPTS", "-Xmx1g -Dai.djl.pytorch.num_threads=1");
+        env.put("JAVA_OPTS", "-Xmx1g");
         Map<String, String> config = new java.util.LinkedHashMap<>();
+        config.put("TESSERA_ENGINE_THREADS", "1");
         config.put("QUARKUS_HTTP_PORT", Integer.toString(port));
         config.put("QUARKUS_SHUTDOWN_TIMEOUT", GRACE.toSeconds() + "s");
         config.put("TESSERA_MODEL", root.resolve(MODEL_DIR).toString());
