@@ -14,18 +14,20 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
- * The host-memory tier: validated adapters (float arrays) by blob SHA-256, under a byte budget; unpinned ones are
- * evicted by Caffeine's policy (least recently and least frequently used). Reinstalling an adapter the engine
- * evicted then costs no download, unpacking or validation.
+ * The host-memory tier: validated adapters (float arrays) by blob SHA-256, under a byte budget that pinned ones
+ * count against but are never evicted for; unpinned ones are evicted by Caffeine's policy (least recently and least
+ * frequently used). Reinstalling an adapter the engine evicted then costs no download, unpacking or validation.
  */
 @ApplicationScoped
 public class HostAdapterCache {
     private final Set<String> pinned = ConcurrentHashMap.newKeySet();
+    private long budget;
     private Cache<String, Adapter> entries;
     private Counter hits;
     private Counter misses;
 
     HostAdapterCache() {
+        // for CDI's client proxy
     }
 
     @Inject
@@ -34,12 +36,14 @@ public class HostAdapterCache {
     }
 
     HostAdapterCache(long budget, MeterRegistry meters) {
+        this.budget = budget;
         hits = meters.counter("tessera.adapters.host.hits");
         misses = meters.counter("tessera.adapters.host.misses");
         Counter evictions = meters.counter("tessera.adapters.host.evictions");
         entries = Caffeine.newBuilder()
                 .maximumWeight(budget)
-                // a pinned adapter weighs nothing, so it is never chosen to make room; pin() re-weighs it
+                // a pinned adapter weighs nothing, so it is never chosen to make room (pin() re-weighs it); its
+                // bytes come off the maximum instead (rebudget())
                 .weigher((String sha256, Adapter a) -> pinned.contains(sha256) ? 0 : (int) Math.min(a.bytes(), Integer.MAX_VALUE))
                 .evictionListener((String sha256, Adapter a, RemovalCause cause) -> evictions.increment())
                 // evictions happen in the writing thread: the budget holds as soon as put() returns
@@ -59,14 +63,17 @@ public class HostAdapterCache {
             hits.increment();
             return cached;
         }
-        return entries.get(sha256, k -> {
+        Adapter loaded = entries.get(sha256, k -> {
             misses.increment();
             return load.get();
         });
+        rebudget(sha256);
+        return loaded;
     }
 
     public void put(String sha256, Adapter adapter) {
         entries.put(sha256, adapter);
+        rebudget(sha256);
     }
 
     public boolean contains(String sha256) {
@@ -76,12 +83,30 @@ public class HostAdapterCache {
     public void pin(String sha256, boolean pin) {
         if (pin ? pinned.add(sha256) : pinned.remove(sha256)) {
             entries.asMap().computeIfPresent(sha256, (k, a) -> a);   // re-weighs it: 0 while pinned
+            rebudget(null);
         }
     }
 
     public void remove(String sha256) {
-        pinned.remove(sha256);
+        boolean wasPinned = pinned.remove(sha256);
         entries.invalidate(sha256);
+        if (wasPinned) {
+            rebudget(null);
+        }
+    }
+
+    /** The maximum for the unpinned: the budget less what pinned adapters hold ({@code changed}: when it is pinned). */
+    private synchronized void rebudget(String changed) {
+        if (changed != null && !pinned.contains(changed)) {
+            return;
+        }
+        long held = 0;
+        for (String sha256 : pinned) {
+            Adapter a = entries.policy().getIfPresentQuietly(sha256);
+            held += a == null ? 0 : a.bytes();
+        }
+        long left = Math.max(0, budget - held);
+        entries.policy().eviction().orElseThrow().setMaximum(left);
     }
 
     /** Bytes held, pinned adapters included. */

@@ -48,21 +48,29 @@ class HostAdapterCacheTest {
     }
 
     @Test
-    void staysWithinItsBudgetAndNeverEvictsAPinnedAdapter() {
+    void staysWithinItsBudgetPinnedAdaptersIncludedAndNeverEvictsAPinnedOne() {
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         HostAdapterCache cache = new HostAdapterCache(1000, meters);
         cache.put("pinned", adapter(400));
         cache.pin("pinned", true);
         for (int i = 0; i < 10; i++) {
             cache.put("a" + i, adapter(400));
-            assertThat(cache.bytes()).as("unpinned bytes within the budget, plus the pinned one").isLessThanOrEqualTo(1400);
+            assertThat(cache.bytes()).isLessThanOrEqualTo(1000);
         }
         assertThat(cache.contains("pinned")).isTrue();
-        assertThat(meters.counter("tessera.adapters.host.evictions").count()).isEqualTo(8);
+        assertThat(cache.size()).as("the pinned one and one other").isEqualTo(2);
+        assertThat(meters.counter("tessera.adapters.host.evictions").count()).isEqualTo(9);
 
-        cache.pin("pinned", false);   // weighs again: the budget now counts it
+        cache.pin("big", true);   // pinned before it is loaded, as a newly active version is
+        cache.put("big", adapter(1200));
+        assertThat(cache.contains("big")).isTrue();
+        assertThat(cache.size()).as("pinned ones over the budget leave no room for others").isEqualTo(2);
+
+        cache.remove("big");
+        cache.pin("pinned", false);   // weighs again, and the budget is whole again
         cache.put("b", adapter(400));
         assertThat(cache.bytes()).isLessThanOrEqualTo(1000);
+        assertThat(cache.size()).isEqualTo(2);
     }
 
     @Test
