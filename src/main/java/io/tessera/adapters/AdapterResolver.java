@@ -1,26 +1,28 @@
 package io.tessera.adapters;
 
+import com.github.benmanes.caffeine.cache.CacheLoader;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.LoadingCache;
 import io.quarkus.logging.Log;
 import io.tessera.cluster.AdapterChanged;
 import io.tessera.engine.adapter.Adapter;
 import io.tessera.security.ApiKeys;
 import io.tessera.security.Tenant;
 import io.tessera.security.TenantGoneException;
+import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import org.eclipse.microprofile.context.ManagedExecutor;
 
 /**
  * Which version of a tenant's adapter serves now. Answers come from memory: a change event drops the entry (and
- * prefetches the new version), an entry older than {@code resolve-ttl} is re-read, and while Postgres is away the
- * last answer stands, so adapters already in use keep serving.
+ * prefetches the new version), an entry older than {@code resolve-ttl} is re-read in the background (the last answer
+ * serves until the new one is in), and while Postgres is away the last answer stands, so adapters already in use keep
+ * serving.
  * <p>
  * Tenants are known by id, never by name: a tenant deleted and created again under the same name has a new id, so
  * nothing cached here for the old one (nor a key of the old one that a replica still trusts) reaches the new one's
@@ -46,9 +48,6 @@ public class AdapterResolver {
         void changed(long tenantId, String name, Optional<Resolved> now);
     }
 
-    private record Entry(Optional<Resolved> value, long at) {
-    }
-
     private record Key(long tenantId, String name) {
     }
 
@@ -58,13 +57,38 @@ public class AdapterResolver {
     Instance<Listener> listeners;
     @Inject
     ApiKeys keys;
+    @Inject
+    ManagedExecutor background;
 
-    private final Map<Key, Entry> cache = new ConcurrentHashMap<>();
-    private final ExecutorService background = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "tessera-adapter-prefetch");
-        t.setDaemon(true);
-        return t;
-    });
+    /** Names asked for that do not exist are cached too (as empty): the bound keeps them from growing it without end. */
+    private static final int MAX_ENTRIES = 65_536;
+    private LoadingCache<Key, Optional<Resolved>> cache;
+
+    @PostConstruct
+    void init() {
+        cache = Caffeine.newBuilder().maximumSize(MAX_ENTRIES).refreshAfterWrite(config.resolveTtl()).executor(background)
+                .build(new CacheLoader<>() {
+                    @Override
+                    public Optional<Resolved> load(Key key) {
+                        return Db.tx(() -> read(key.tenantId(), key.name()));
+                    }
+
+                    @Override
+                    public Optional<Resolved> reload(Key key, Optional<Resolved> last) {
+                        try {
+                            return load(key);
+                        } catch (TenantGoneException ex) {
+                            forget(key.tenantId());
+                            throw ex;
+                        } catch (RegistryException ex) {
+                            if (ex.problem() == RegistryException.Problem.UNAVAILABLE) {
+                                return last;   // Postgres away: keep serving what we knew, ask again after resolve-ttl
+                            }
+                            throw ex;
+                        }
+                    }
+                });
+    }
 
     /**
      * The active version of {@code name} for the tenant; empty when there is none (or it belongs to another tenant).
@@ -72,23 +96,10 @@ public class AdapterResolver {
      * @throws TenantGoneException when the tenant no longer exists
      */
     public Optional<Resolved> resolve(long tenantId, String name) {
-        Key key = new Key(tenantId, name);
-        Entry e = cache.get(key);
-        long now = System.nanoTime();
-        if (e != null && now - e.at < config.resolveTtl().toNanos()) {
-            return e.value;
-        }
         try {
-            Optional<Resolved> fresh = Db.tx(() -> read(tenantId, name));
-            cache.put(key, new Entry(fresh, now));
-            return fresh;
+            return cache.get(new Key(tenantId, name));
         } catch (TenantGoneException ex) {
-            forget(tenantId);
-            throw ex;
-        } catch (RegistryException ex) {
-            if (e != null && ex.problem() == RegistryException.Problem.UNAVAILABLE) {
-                return e.value;   // Postgres away: keep serving what we knew
-            }
+            forget(tenantId);   // here, not in the loader: the cache must not be changed from inside its own load
             throw ex;
         }
     }
@@ -132,7 +143,7 @@ public class AdapterResolver {
     /** A tenant found gone: its keys are refused from now on and nothing resolved for it is kept. */
     private void forget(long tenantId) {
         keys.forgetTenant(tenantId);
-        cache.keySet().removeIf(k -> k.tenantId() == tenantId);
+        cache.asMap().keySet().removeIf(k -> k.tenantId() == tenantId);
     }
 
     private static Optional<Resolved> read(RegisteredAdapter a) {
@@ -145,7 +156,7 @@ public class AdapterResolver {
 
     /** A change here or on another replica: forget, then look again and prefetch what is active now. */
     void onChange(@Observes AdapterChanged change) {
-        cache.remove(new Key(change.tenantId(), change.name()));
+        cache.invalidate(new Key(change.tenantId(), change.name()));
         background.execute(() -> {
             try {
                 Optional<Resolved> now = resolve(change.tenantId(), change.name());

@@ -1,17 +1,12 @@
 package io.tessera.adapters;
 
 import io.quarkus.logging.Log;
-import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.runtime.StartupEvent;
+import io.quarkus.scheduler.Scheduled;
 import io.tessera.store.BlobStore;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.time.Instant;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Deletes blobs no adapter version references (and this replica's unpacked and in-memory copies of them): those of deleted adapters, and those of uploads whose rows never
@@ -28,23 +23,10 @@ public class BlobSweeper {
     @Inject
     HostAdapterCache host;
 
-    private ScheduledExecutorService timer;
-
-    void start(@Observes StartupEvent e) {
-        timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "tessera-blob-sweeper");
-            t.setDaemon(true);
-            return t;
-        });
-        long every = config.sweepInterval().toMillis();
-        timer.scheduleWithFixedDelay(this::sweepQuietly, every, every, TimeUnit.MILLISECONDS);
-    }
-
-    void stop(@Observes ShutdownEvent e) {
-        timer.shutdownNow();
-    }
-
-    private void sweepQuietly() {
+    // the first sweep one interval after the start, as every later one; a sweep still running is not started twice
+    @Scheduled(identity = "tessera-blob-sweeper", every = "${tessera.registry.sweep-interval:10m}",
+            delayed = "${tessera.registry.sweep-interval:10m}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void sweepQuietly() {
         try {
             sweep(Instant.now().minus(config.sweepGrace()));
         } catch (IOException | RuntimeException ex) {

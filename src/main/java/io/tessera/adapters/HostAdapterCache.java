@@ -1,95 +1,120 @@
 package io.tessera.adapters;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tessera.engine.adapter.Adapter;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.util.HashSet;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
- * The host-memory tier: validated adapters (float arrays) by blob SHA-256, under a byte budget with LRU eviction
- * of unpinned ones. Reinstalling an adapter the engine evicted then costs no download, unpacking or validation.
+ * The host-memory tier: validated adapters (float arrays) by blob SHA-256, under a byte budget that pinned ones
+ * count against but are never evicted for; unpinned ones are evicted by Caffeine's policy (least recently and least
+ * frequently used). Reinstalling an adapter the engine evicted then costs no download, unpacking or validation.
  */
 @ApplicationScoped
 public class HostAdapterCache {
-    private final LinkedHashMap<String, Adapter> entries = new LinkedHashMap<>(16, 0.75f, true);
-    private final Set<String> pinned = new HashSet<>();
-    private long bytes;
+    private final Set<String> pinned = ConcurrentHashMap.newKeySet();
     private long budget;
+    private Cache<String, Adapter> entries;
     private Counter hits;
     private Counter misses;
-    private Counter evictions;
+
+    HostAdapterCache() {
+        // for CDI's client proxy
+    }
 
     @Inject
-    void init(RegistryConfig config, MeterRegistry meters) {
-        budget = config.hostCacheBytes();
+    HostAdapterCache(RegistryConfig config, MeterRegistry meters) {
+        this(config.hostCacheBytes(), meters);
+    }
+
+    HostAdapterCache(long budget, MeterRegistry meters) {
+        this.budget = budget;
         hits = meters.counter("tessera.adapters.host.hits");
         misses = meters.counter("tessera.adapters.host.misses");
-        evictions = meters.counter("tessera.adapters.host.evictions");
+        Counter evictions = meters.counter("tessera.adapters.host.evictions");
+        entries = Caffeine.newBuilder()
+                .maximumWeight(budget)
+                // a pinned adapter weighs nothing, so it is never chosen to make room (pin() re-weighs it); its
+                // bytes come off the maximum instead (rebudget())
+                .weigher((String sha256, Adapter a) -> pinned.contains(sha256) ? 0 : (int) Math.min(a.bytes(), Integer.MAX_VALUE))
+                .evictionListener((String sha256, Adapter a, RemovalCause cause) -> evictions.increment())
+                // evictions happen in the writing thread: the budget holds as soon as put() returns
+                .executor(Runnable::run)
+                .build();
         Gauge.builder("tessera.adapters.host.bytes", this, HostAdapterCache::bytes).register(meters);
         Gauge.builder("tessera.adapters.host.resident", this, HostAdapterCache::size).register(meters);
     }
 
-    /** The adapter for {@code sha256}, loading it with {@code load} (outside the lock) when absent. */
+    /**
+     * The adapter for {@code sha256}, loading it with {@code load} when absent. Concurrent misses on one adapter
+     * load it once: the others wait for that load.
+     */
     public Adapter get(String sha256, Supplier<Adapter> load) {
-        synchronized (this) {
-            Adapter a = entries.get(sha256);
-            if (a != null) {
-                hits.increment();
-                return a;
-            }
+        Adapter cached = entries.getIfPresent(sha256);
+        if (cached != null) {
+            hits.increment();
+            return cached;
         }
-        misses.increment();
-        Adapter a = load.get();
-        put(sha256, a);
-        return a;
+        Adapter loaded = entries.get(sha256, k -> {
+            misses.increment();
+            return load.get();
+        });
+        rebudget(sha256);
+        return loaded;
     }
 
-    public synchronized void put(String sha256, Adapter adapter) {
-        Adapter old = entries.put(sha256, adapter);
-        bytes += adapter.bytes() - (old == null ? 0 : old.bytes());
-        for (Iterator<Map.Entry<String, Adapter>> it = entries.entrySet().iterator(); it.hasNext() && bytes > budget; ) {
-            Map.Entry<String, Adapter> e = it.next();
-            if (!pinned.contains(e.getKey()) && !e.getKey().equals(sha256)) {
-                it.remove();
-                bytes -= e.getValue().bytes();
-                evictions.increment();
-            }
-        }
+    public void put(String sha256, Adapter adapter) {
+        entries.put(sha256, adapter);
+        rebudget(sha256);
     }
 
-    public synchronized boolean contains(String sha256) {
-        return entries.containsKey(sha256);
+    public boolean contains(String sha256) {
+        return entries.asMap().containsKey(sha256);
     }
 
-    public synchronized void pin(String sha256, boolean pin) {
-        if (pin) {
-            pinned.add(sha256);
-        } else {
-            pinned.remove(sha256);
+    public void pin(String sha256, boolean pin) {
+        if (pin ? pinned.add(sha256) : pinned.remove(sha256)) {
+            entries.asMap().computeIfPresent(sha256, (k, a) -> a);   // re-weighs it: 0 while pinned
+            rebudget(null);
         }
     }
 
-    public synchronized void remove(String sha256) {
-        pinned.remove(sha256);
-        Adapter a = entries.remove(sha256);
-        if (a != null) {
-            bytes -= a.bytes();
+    public void remove(String sha256) {
+        boolean wasPinned = pinned.remove(sha256);
+        entries.invalidate(sha256);
+        if (wasPinned) {
+            rebudget(null);
         }
     }
 
-    public synchronized long bytes() {
-        return bytes;
+    /** The maximum for the unpinned: the budget less what pinned adapters hold ({@code changed}: when it is pinned). */
+    private synchronized void rebudget(String changed) {
+        if (changed != null && !pinned.contains(changed)) {
+            return;
+        }
+        long held = 0;
+        for (String sha256 : pinned) {
+            Adapter a = entries.policy().getIfPresentQuietly(sha256);
+            held += a == null ? 0 : a.bytes();
+        }
+        long left = Math.max(0, budget - held);
+        entries.policy().eviction().orElseThrow().setMaximum(left);
     }
 
-    public synchronized int size() {
-        return entries.size();
+    /** Bytes held, pinned adapters included. */
+    public long bytes() {
+        return entries.asMap().values().stream().mapToLong(Adapter::bytes).sum();
+    }
+
+    public int size() {
+        return entries.asMap().size();
     }
 }

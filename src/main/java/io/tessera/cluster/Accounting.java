@@ -4,9 +4,8 @@ import io.tessera.security.Caller;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.eclipse.microprofile.context.ManagedExecutor;
 
 /**
  * Admission (rate limits) before a request, accounting (tokens, usage) as it runs; the admin key is not counted.
@@ -18,6 +17,9 @@ public class Accounting {
     RateLimiter limiter;
     @Inject
     UsageCounters usage;
+    // charges come from the scheduler's delivery thread, which must never wait on Redis
+    @Inject
+    ManagedExecutor background;
 
     /** Whose use: the tenant's id and the model name the client asked for. */
     private record Account(long tenantId, String model) {
@@ -32,13 +34,6 @@ public class Accounting {
     /** Charges not written yet, summed per account: a busy engine step costs one write per account, not per request. */
     private final ConcurrentHashMap<Account, Amount> pending = new ConcurrentHashMap<>();
     private final AtomicBoolean flushQueued = new AtomicBoolean();
-
-    // charges come from the scheduler's delivery thread, which must never wait on Redis
-    private final ExecutorService background = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "tessera-accounting");
-        t.setDaemon(true);
-        return t;
-    });
 
     /** Throws {@link RateLimitedException} when the caller's tenant is over a limit. */
     public void admit(Caller caller) {
@@ -64,7 +59,8 @@ public class Accounting {
     }
 
     private void flush() {
-        // cleared first: a charge that comes while this runs queues the next flush
+        // cleared first: a charge that comes while this runs queues the next flush, which may run alongside this
+        // one on the pool; each takes its accounts out with remove(), so nothing is written twice
         flushQueued.set(false);
         for (Account a : pending.keySet()) {
             Amount m = pending.remove(a);

@@ -2,7 +2,6 @@ package io.tessera.store;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
-import java.time.Duration;
 import java.util.Optional;
 
 @ConfigMapping(prefix = "tessera.store")
@@ -35,36 +34,12 @@ public interface StoreConfig {
 
     enum Type { FS, S3 }
 
+    /** Where in the bucket; the client itself (endpoint, region, credentials, timeouts) is set by quarkus.s3.*. */
     interface S3 {
-        /** e.g. http://127.0.0.1:9000 for MinIO; absent: AWS's endpoint for the region. */
-        Optional<String> endpoint();
-
         /** The bucket (created at start when missing). */
         Optional<String> bucket();
 
-        /** The bucket's region. */
-        @WithDefault("us-east-1")
-        String region();
-
-        /** bucket in the path (most S3-compatible servers) instead of the host name. */
-        @WithDefault("true")
-        boolean pathStyle();
-
         /** Key prefix inside the bucket; absent: none. */
         Optional<String> prefix();
-
-        /** Static credentials; absent: the AWS default chain (environment, profile, instance role). */
-        Optional<String> accessKeyId();
-
-        /** The secret of the static credentials. */
-        Optional<String> secretAccessKey();
-
-        /**
-         * Connecting, or waiting for the next bytes of an answer, fails after this long (for each of the SDK's
-         * attempts): a cold adapter whose blob a stalled store cannot deliver fails its request within a bounded
-         * wait, while adapters already on local disk keep serving.
-         */
-        @WithDefault("10s")
-        Duration timeout();
     }
 }

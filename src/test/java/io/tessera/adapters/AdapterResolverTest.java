@@ -3,6 +3,7 @@ package io.tessera.adapters;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.tessera.api.admin.AdminApi;
@@ -33,7 +34,7 @@ class AdapterResolverTest {
     RegistryConfig config;
 
     @Test
-    void followsActivationAtOnceAndPrefetches() throws IOException, InterruptedException {
+    void followsActivationAtOnceAndPrefetches() throws IOException {
         String[] t = AdminApi.newTenant("resolve");
         long id = idOf(t[0]);
         long otherId = idOf(AdminApi.newTenant("resolve-other")[0]);
@@ -55,11 +56,7 @@ class AdapterResolverTest {
         given().auth().oauth2(t[1]).contentType("application/json").body(Map.of("version", 1))
                 .post("/v1/admin/adapters/research-lora/activate").then().statusCode(200);
         assertThat(resolver.resolve(id, "research-lora").orElseThrow().version()).isEqualTo(1);
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!host.contains(v1.sha256()) && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertThat(host.contains(v1.sha256())).as("prefetched after activation").isTrue();
+        await("prefetched after activation").atMost(Duration.ofSeconds(10)).until(() -> host.contains(v1.sha256()));
         assertThat(files.dir(v1.sha256()).resolve("adapter_model.safetensors")).exists();
 
         given().auth().oauth2(t[1]).delete("/v1/admin/adapters/research-lora").then().statusCode(204);

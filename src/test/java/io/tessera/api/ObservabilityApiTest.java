@@ -2,6 +2,7 @@ package io.tessera.api;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -141,11 +142,8 @@ class ObservabilityApiTest extends ServiceTest {
         assertThat(moved.applyAsDouble("tessera_adapter_loads_total{model=\"demo-llama\"}")
                 + moved.applyAsDouble("tessera_adapter_hits_total{model=\"demo-llama\"}")).isEqualTo(1);
         // nothing is left waiting or running once the responses are in (the gauges follow at the engine loop's next turn)
-        String idle = after;
-        for (long deadline = System.nanoTime() + 5_000_000_000L; sample(idle, "tessera_running_sequences{model=\"demo-llama\"}") > 0
-                && System.nanoTime() < deadline; ) {
-            idle = metrics();
-        }
+        String idle = await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10))
+                .until(ObservabilityApiTest::metrics, m -> sample(m, "tessera_running_sequences{model=\"demo-llama\"}") == 0);
         assertThat(sample(idle, "tessera_queue_depth{model=\"demo-llama\"}")).isZero();
         assertThat(sample(idle, "tessera_running_sequences{model=\"demo-llama\"}")).isZero();
         assertThat(sample(idle, "tessera_kv_bytes_in_use{model=\"demo-llama\"}")).isZero();

@@ -3,6 +3,7 @@ package io.tessera.api;
 import static io.restassured.RestAssured.given;
 import static io.tessera.api.admin.AdminApi.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.not;
@@ -25,6 +26,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Iterator;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -251,12 +253,8 @@ public class RegistryInferenceTest {
         r.then().statusCode(429).body("error.type", equalTo("rate_limit_error"));
         assertThat(r.header("Retry-After")).as("until the minute turns").isEqualTo("30");
         // usage is counted off the request path: give it a moment
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        Integer requests = null;
-        while ((requests == null || requests < 1) && System.nanoTime() < deadline) {
-            requests = given().auth().oauth2(key).get("/v1/admin/usage").then().statusCode(200)
-                    .extract().path("data.demo-llama.requests");
-        }
-        assertThat(requests).isGreaterThanOrEqualTo(1);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(given().auth().oauth2(key)
+                .get("/v1/admin/usage").then().statusCode(200).extract().<Integer>path("data.demo-llama.requests"))
+                .isNotNull().isGreaterThanOrEqualTo(1));
     }
 }

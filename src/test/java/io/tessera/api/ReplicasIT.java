@@ -96,6 +96,7 @@ class ReplicasIT {
         second.as(key).get("/v1/models").then().statusCode(200);   // trusted from its key cache from now on
         first.as(ADMIN).delete("/v1/admin/tenants/" + tenant + "/keys/" + created.getLong("key_id")).then().statusCode(204);
         long revoked = System.nanoTime();
+        // the promise is "within a second": the second replica is asked once that second is over, not polled before
         sleepUntil(revoked + 1_000_000_000L);
         second.as(key).get("/v1/models").then().statusCode(401);
     }

@@ -2,12 +2,14 @@ package io.tessera.api;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.restassured.RestAssured;
 import io.restassured.builder.RequestSpecBuilder;
 import io.restassured.response.Response;
 import io.tessera.service.ServingState;
 import jakarta.inject.Inject;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -26,10 +28,9 @@ abstract class ServiceTest {
     ServingState state;
 
     @BeforeEach
-    void awaitReady() throws InterruptedException {
-        for (int i = 0; i < 600 && state.phase() == ServingState.Phase.LOADING; i++) {
-            Thread.sleep(100);
-        }
+    void awaitReady() {
+        await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(100))
+                .until(() -> state.phase() != ServingState.Phase.LOADING);
         assertThat(state.phase()).isEqualTo(ServingState.Phase.READY);
         if (demoKey == null) {
             demoKey = given().auth().oauth2("test-admin-key").post("/v1/admin/tenants/demo/keys").then().statusCode(201)

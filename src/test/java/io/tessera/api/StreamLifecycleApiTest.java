@@ -2,6 +2,7 @@ package io.tessera.api;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -12,6 +13,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /** Streams that the client drops, and streams running while the server drains for shutdown. */
@@ -51,11 +53,8 @@ class StreamLifecycleApiTest extends ServiceTest {
         throw new IOException("stream ended before its first event");
     }
 
-    private void awaitRunning(int n) throws InterruptedException {
-        for (int i = 0; i < 200 && state.scheduler().running() != n; i++) {
-            Thread.sleep(10);
-        }
-        assertThat(state.scheduler().running()).isEqualTo(n);
+    private void awaitRunning(int n) {
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10)).until(() -> state.scheduler().running() == n);
     }
 
     @Test
@@ -63,10 +62,9 @@ class StreamLifecycleApiTest extends ServiceTest {
         try (Socket s = openStream(LONG_STREAM)) {
             untilFirstEvent(s);
             awaitRunning(1);
-            for (int i = 0; i < 100 && state.scheduler().kvBytesInUse() == 0; i++) {
-                Thread.sleep(10);   // published by the loop once per iteration
-            }
-            assertThat(state.scheduler().kvBytesInUse()).isPositive();
+            // published by the loop once per iteration
+            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10))
+                    .until(() -> state.scheduler().kvBytesInUse() > 0);
         }
         awaitRunning(0);
         assertThat(state.scheduler().kvBytesInUse()).isZero();
@@ -90,19 +88,13 @@ class StreamLifecycleApiTest extends ServiceTest {
             assertThat(received).isEqualTo(5);
         }
         awaitRunning(0);
-        // charged in the background as the tokens were consumed: wait until the count settles
-        long last = -1;
-        for (int i = 0; i < 200; i++) {
-            long now = used(key, "completion_tokens");
-            if (now > 0 && now == last) {
-                break;
-            }
-            last = now;
-            Thread.sleep(25);
-        }
-        assertThat(used(key, "requests")).isEqualTo(1);
-        assertThat(used(key, "prompt_tokens")).isEqualTo(40);
-        assertThat(used(key, "completion_tokens")).isBetween((long) received, 199L);
+        // charged in the background as the tokens were consumed: wait until the charges are in
+        long seen = received;
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(25)).untilAsserted(() -> {
+            assertThat(used(key, "requests")).isEqualTo(1);
+            assertThat(used(key, "prompt_tokens")).isEqualTo(40);
+            assertThat(used(key, "completion_tokens")).isBetween(seen, 199L);
+        });
     }
 
     /** One number of the tenant's usage of the base model; 0 before any. */

@@ -1,6 +1,7 @@
 package io.tessera.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -23,11 +24,14 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.awaitility.core.ConditionTimeoutException;
+import org.awaitility.core.TerminalFailureException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -129,21 +133,15 @@ class RollingRestartIT {
     }
 
     private void awaitReady(Instance i) throws Exception {
-        long deadline = System.nanoTime() + START_LIMIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!i.process().isAlive()) {
-                throw new AssertionError(i.name() + " exited with " + i.process().exitValue() + ":\n" + i.logText());
-            }
-            try {
-                if (get(i, "/q/health/ready").statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException e) {
-                // not listening yet
-            }
-            Thread.sleep(250);
+        try {
+            await().atMost(START_LIMIT).pollInterval(Duration.ofMillis(250)).failFast(() -> !i.process().isAlive())
+                    .ignoreExceptionsInstanceOf(IOException.class)   // not listening yet
+                    .until(() -> get(i, "/q/health/ready").statusCode() == 200);
+        } catch (TerminalFailureException e) {
+            throw new AssertionError(i.name() + " exited with " + i.process().exitValue() + ":\n" + i.logText());
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError(i.name() + " not ready after " + START_LIMIT + ":\n" + i.logText());
         }
-        throw new AssertionError(i.name() + " not ready after " + START_LIMIT + ":\n" + i.logText());
     }
 
     // ---------------------------------------------------------------- the drill
@@ -269,7 +267,7 @@ class RollingRestartIT {
                         }
                         ready.get(i).set(up);
                     }
-                    sleep(200);
+                    sleep(200);   // a load balancer's health-check period: time between checks, nothing to await
                 }
             }, "readiness-poller");
             threads.add(poller);
@@ -306,7 +304,7 @@ class RollingRestartIT {
                 Instance target = pick();
                 if (target == null) {
                     attempts.add("no ready instance");
-                    sleep(100);
+                    sleep(100);   // a client's back-off before it tries again
                     continue;
                 }
                 long sentAt = System.nanoTime();
@@ -377,22 +375,18 @@ class RollingRestartIT {
             }
         }
 
-        void awaitServed(Instance i, int n, Duration limit) throws InterruptedException {
-            long deadline = System.nanoTime() + limit.toNanos();
-            while (countServed(i) < n) {
-                assertThat(failures).as("client loop failures").isEmpty();
-                assertThat(System.nanoTime()).as(i.name() + " serves the loop").isLessThan(deadline);
-                Thread.sleep(50);
-            }
+        void awaitServed(Instance i, int n, Duration limit) {
+            awaitCount(i.name() + " serves the loop", () -> countServed(i), n, limit);
         }
 
-        void awaitServedAfterRestart(Instance i, int n, Duration limit) throws InterruptedException {
-            long deadline = System.nanoTime() + limit.toNanos();
-            while (servedAfterRestart(i) < n) {
-                assertThat(failures).as("client loop failures").isEmpty();
-                assertThat(System.nanoTime()).as(i.name() + " takes the loop after the restart").isLessThan(deadline);
-                Thread.sleep(50);
-            }
+        void awaitServedAfterRestart(Instance i, int n, Duration limit) {
+            awaitCount(i.name() + " takes the loop after the restart", () -> servedAfterRestart(i), n, limit);
+        }
+
+        private void awaitCount(String what, Callable<Long> count, int n, Duration limit) {
+            await(what).atMost(limit).pollInterval(Duration.ofMillis(50))
+                    .failFast("client loop failures: " + failures, () -> !failures.isEmpty())
+                    .until(count, c -> c >= n);
         }
 
         private long countServed(Instance i) {

@@ -1,5 +1,6 @@
 package io.tessera.testing;
 
+import static org.awaitility.Awaitility.await;
 import io.restassured.RestAssured;
 import io.restassured.specification.RequestSpecification;
 import java.io.IOException;
@@ -15,6 +16,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.awaitility.core.ConditionTimeoutException;
+import org.awaitility.core.TerminalFailureException;
 
 /** The packaged service (bin/tessera serve) as a process of its own, on a free port, for multi-replica tests. */
 public final class Replica implements AutoCloseable {
@@ -74,13 +77,11 @@ public final class Replica implements AutoCloseable {
     }
 
     private Replica awaitReady(String name, Duration timeout) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!ready()) {
-            if (!process.isAlive() || System.nanoTime() > deadline) {
-                close();
-                throw new IllegalStateException(name + " did not become ready; its log:\n" + Files.readString(log));
-            }
-            Thread.sleep(200);
+        try {
+            await().atMost(timeout).pollInterval(Duration.ofMillis(200)).failFast(() -> !process.isAlive()).until(this::ready);
+        } catch (ConditionTimeoutException | TerminalFailureException e) {
+            close();
+            throw new IllegalStateException(name + " did not become ready; its log:\n" + Files.readString(log), e);
         }
         return this;
     }

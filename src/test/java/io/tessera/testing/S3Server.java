@@ -2,16 +2,22 @@ package io.tessera.testing;
 
 import com.robothy.s3.rest.LocalS3;
 import com.robothy.s3.rest.bootstrap.LocalS3Mode;
-import io.tessera.store.BlobStoreProducer;
 import io.tessera.store.S3BlobStore;
-import io.tessera.store.StoreConfig;
 import java.io.IOException;
+import java.net.URI;
 import java.time.Duration;
-import java.util.Optional;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /** An in-process S3-compatible server (LocalS3, in memory) with one bucket. */
 public final class S3Server implements AutoCloseable {
     public static final String BUCKET = "adapters";
+    public static final String PREFIX = "tessera";
+    /** Static credentials: LocalS3 takes any. */
+    public static final String KEY = "test";
     private final LocalS3 server;
 
     public S3Server() throws IOException {
@@ -24,46 +30,24 @@ public final class S3Server implements AutoCloseable {
         return "http://127.0.0.1:" + server.getPort();
     }
 
-    /** The store as the service builds it from tessera.store.s3.*. */
+    /** The store on this server, as the service has it with S3StoreProfile's settings. */
     public S3BlobStore store() {
         return store(endpoint(), Duration.ofSeconds(10));
     }
 
-    /** A store for any endpoint, with this server's bucket, prefix and credentials. */
+    /**
+     * A store for any endpoint, with this server's bucket, prefix and credentials, on a client set up as
+     * application.properties sets the extension's (URL connection client, path-style, the timeout per attempt).
+     */
     public static S3BlobStore store(String endpoint, Duration timeout) {
-        return BlobStoreProducer.s3(new StoreConfig.S3() {
-            public Optional<String> endpoint() {
-                return Optional.of(endpoint);
-            }
-
-            public Optional<String> bucket() {
-                return Optional.of(BUCKET);
-            }
-
-            public String region() {
-                return "us-east-1";
-            }
-
-            public boolean pathStyle() {
-                return true;
-            }
-
-            public Optional<String> prefix() {
-                return Optional.of("tessera");
-            }
-
-            public Optional<String> accessKeyId() {
-                return Optional.of("test");
-            }
-
-            public Optional<String> secretAccessKey() {
-                return Optional.of("test");
-            }
-
-            public Duration timeout() {
-                return timeout;
-            }
-        });
+        S3Client client = S3Client.builder()
+                .httpClient(UrlConnectionHttpClient.builder().connectionTimeout(timeout).socketTimeout(timeout).build())
+                .region(Region.US_EAST_1)
+                .forcePathStyle(true)
+                .endpointOverride(URI.create(endpoint))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(KEY, KEY)))
+                .build();
+        return new S3BlobStore(client, BUCKET, PREFIX);
     }
 
     @Override

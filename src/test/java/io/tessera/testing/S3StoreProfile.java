@@ -26,9 +26,11 @@ public class S3StoreProfile implements QuarkusTestProfile {
             } catch (Exception e) {
                 throw new IllegalStateException("in-process S3 did not start", e);
             }
-            return Map.of("tessera.store.type", "s3", "tessera.store.s3.endpoint", server.endpoint(),
-                    "tessera.store.s3.bucket", S3Server.BUCKET, "tessera.store.s3.prefix", "tessera",
-                    "tessera.store.s3.access-key-id", "test", "tessera.store.s3.secret-access-key", "test",
+            return Map.of("tessera.store.type", "s3", "quarkus.s3.endpoint-override", server.endpoint(),
+                    "tessera.store.s3.bucket", S3Server.BUCKET, "tessera.store.s3.prefix", S3Server.PREFIX,
+                    "quarkus.s3.aws.credentials.type", "static",
+                    "quarkus.s3.aws.credentials.static-provider.access-key-id", S3Server.KEY,
+                    "quarkus.s3.aws.credentials.static-provider.secret-access-key", S3Server.KEY,
                     "tessera.registry.work-dir", "target/test-work-s3");
         }
 

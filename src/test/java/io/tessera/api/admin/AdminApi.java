@@ -1,12 +1,14 @@
 package io.tessera.api.admin;
 
 import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
 
 import io.restassured.response.Response;
 import io.tessera.adapters.Archives;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 
@@ -32,17 +34,8 @@ public final class AdminApi {
 
     /** Waits for the model to load: uploads are checked against it (503 before). */
     public static void awaitReady() {
-        long deadline = System.nanoTime() + 120_000_000_000L;
-        while (given().get("/q/health/ready").statusCode() != 200) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("the service did not become ready");
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        }
+        await("the service becomes ready").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100))
+                .until(() -> given().get("/q/health/ready").statusCode() == 200);
     }
 
     public static Response upload(String key, String tenant, String name, byte[] archive, String fileName, String activate) {

@@ -8,15 +8,23 @@ import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.nullValue;
 
+import io.quarkus.runtime.configuration.MemorySize;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.tessera.adapters.Archives;
 import io.tessera.adapters.BlobSweeper;
+import io.tessera.adapters.RegistryConfig;
 import io.tessera.store.BlobStore;
 import jakarta.inject.Inject;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.Socket;
+import java.net.URL;
 import java.time.Instant;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
@@ -189,5 +197,25 @@ class AdminApiTest {
         assertThat(blobs.exists(sha)).as("inside the grace period").isTrue();
         sweeper.sweep(Instant.now().plusSeconds(1));
         assertThat(blobs.exists(sha)).isFalse();
+    }
+
+    @Inject
+    RegistryConfig registry;
+    @TestHTTPResource("/")
+    URL root;
+
+    /** The HTTP server's body limit is the upload limit: a body declared one byte over it is refused unread. */
+    @Test
+    void anUploadBodyOverTheUploadLimitIs413BeforeItIsRead() throws IOException {
+        assertThat(ConfigProvider.getConfig().getValue("quarkus.http.limits.max-body-size", MemorySize.class).asLongValue())
+                .isEqualTo(registry.maxUploadBytes());
+        try (Socket s = new Socket(root.getHost(), root.getPort())) {
+            s.getOutputStream().write(("POST /v1/admin/adapters?name=big HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                    + ADMIN + "\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: "
+                    + (registry.maxUploadBytes() + 1) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            String status = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+            assertThat(status).startsWith("HTTP/1.1 413");
+        }
     }
 }

@@ -9,11 +9,13 @@ import io.tessera.engine.EngineOptions;
 import io.tessera.engine.ResidentAdapter;
 import io.tessera.engine.Sequence;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,11 +40,11 @@ class AdapterTableTest {
 
     /** Plays the engine loop until the future completes. */
     private static ResidentAdapter await(CompletableFuture<ResidentAdapter> f) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!f.isDone() && System.nanoTime() < deadline) {
+        // polled in this thread: it plays the engine loop, whose work must stay on one thread
+        Awaitility.await().atMost(Duration.ofSeconds(20)).pollInSameThread().pollInterval(Duration.ofMillis(2)).until(() -> {
             engine.runPending();
-            Thread.sleep(2);
-        }
+            return f.isDone();
+        });
         return f.get(1, TimeUnit.SECONDS);
     }
 
