@@ -7,6 +7,8 @@ import io.tessera.engine.AttentionPolicy;
 import io.tessera.engine.tokenizer.ChatMessage;
 import io.tessera.scheduler.InvalidRequestException;
 import io.tessera.scheduler.ModelHost;
+import io.tessera.security.Caller;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
@@ -22,6 +24,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestMulti;
 
 @Path("/v1/chat/completions")
+@RolesAllowed({Caller.ADMIN_ROLE, Caller.TENANT_ROLE})
 @Tag(name = "Chat")
 public class ChatCompletionsResource {
     /** The roles a text chat has; tool and function turns belong to tool calls, which are not supported. */

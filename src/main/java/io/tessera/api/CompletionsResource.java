@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smallrye.common.annotation.Blocking;
 import io.tessera.scheduler.InvalidRequestException;
 import io.tessera.scheduler.ModelHost;
+import io.tessera.security.Caller;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
@@ -18,6 +20,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestMulti;
 
 @Path("/v1/completions")
+@RolesAllowed({Caller.ADMIN_ROLE, Caller.TENANT_ROLE})
 @Tag(name = "Completions")
 public class CompletionsResource {
     /** OpenAI's default for the legacy completions endpoint. */

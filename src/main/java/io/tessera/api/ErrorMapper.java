@@ -3,6 +3,9 @@ package io.tessera.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import io.quarkus.security.AuthenticationFailedException;
+import io.quarkus.security.ForbiddenException;
+import io.quarkus.security.UnauthorizedException;
 import io.tessera.adapters.AdapterFetchException;
 import io.tessera.adapters.RegistryException;
 import io.tessera.api.ErrorResponse.ErrorDetail;
@@ -38,6 +41,9 @@ public class ErrorMapper {
     record Kind(int status, String type, String code) {
     }
 
+    private static final Kind UNAUTHENTICATED = new Kind(401, "authentication_error", "invalid_api_key");
+    private static final Kind FORBIDDEN = new Kind(403, "permission_error", "forbidden");
+
     /** Domain exceptions to their kind; the nearest superclass listed decides. */
     private static final Map<Class<? extends Throwable>, Kind> KINDS = new LinkedHashMap<>();
 
@@ -61,13 +67,17 @@ public class ErrorMapper {
         // client gone mid-upload): the resources wrap the service's own I/O failures, which stay 500s
         KINDS.put(IOException.class, new Kind(400, "invalid_request_error", "invalid_body"));
         KINDS.put(InsufficientStorageException.class, new Kind(507, "server_error", "insufficient_storage"));
+        // Quarkus Security: a key that is unknown or revoked, none at all, or a role that may not make the call
+        KINDS.put(AuthenticationFailedException.class, UNAUTHENTICATED);
+        KINDS.put(UnauthorizedException.class, UNAUTHENTICATED);
+        KINDS.put(ForbiddenException.class, FORBIDDEN);
     }
 
     /** Registry refusals: the kind follows the problem. */
     private static final Map<RegistryException.Problem, Kind> REGISTRY = Map.of(
             RegistryException.Problem.INVALID, new Kind(400, "invalid_request_error", "invalid"),
-            RegistryException.Problem.UNAUTHENTICATED, new Kind(401, "authentication_error", "invalid_api_key"),
-            RegistryException.Problem.FORBIDDEN, new Kind(403, "permission_error", "forbidden"),
+            RegistryException.Problem.UNAUTHENTICATED, UNAUTHENTICATED,
+            RegistryException.Problem.FORBIDDEN, FORBIDDEN,
             RegistryException.Problem.NOT_FOUND, new Kind(404, "invalid_request_error", "not_found"),
             RegistryException.Problem.CONFLICT, new Kind(409, "invalid_request_error", "conflict"),
             RegistryException.Problem.TOO_LARGE, new Kind(413, "invalid_request_error", "too_large"),
@@ -82,8 +92,10 @@ public class ErrorMapper {
     @Inject
     TesseraConfig config;
 
-    // Jackson's exceptions are named as well: the built-in mapper for them would otherwise be the closer match
-    @ServerExceptionMapper({Exception.class, JsonMappingException.class, MismatchedInputException.class})
+    // Jackson's and Quarkus Security's exceptions are named as well: the built-in mappers for them (the latter answer
+    // without a body) would otherwise be the closer match
+    @ServerExceptionMapper({Exception.class, JsonMappingException.class, MismatchedInputException.class,
+        AuthenticationFailedException.class, UnauthorizedException.class, ForbiddenException.class})
     public Response map(Exception e) {
         Throwable cause = unwrap(e);
         Kind kind = kind(cause);
@@ -149,6 +161,14 @@ public class ErrorMapper {
         }
         if (kind == INTERNAL) {
             return new ErrorDetail("internal error: " + e.getClass().getSimpleName(), kind.type(), null, null);
+        }
+        if (kind == UNAUTHENTICATED && !(e instanceof RegistryException)) {
+            // Quarkus's own messages say nothing to an API client
+            return new ErrorDetail("missing or invalid API key (Authorization: Bearer KEY)", kind.type(), null, kind.code());
+        }
+        if (kind == FORBIDDEN && !(e instanceof RegistryException)) {
+            // the only role refused is the tenant's, on calls for the operator
+            return new ErrorDetail("this call needs the admin key", kind.type(), null, kind.code());
         }
         if (e instanceof CheckpointException) {
             // the reason names files on the server: it goes to the log, not to the client

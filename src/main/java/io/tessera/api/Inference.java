@@ -1,5 +1,6 @@
 package io.tessera.api;
 
+import io.quarkus.security.identity.SecurityIdentity;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.operators.multi.processors.UnicastProcessor;
 import io.tessera.adapters.AdapterCatalog;
@@ -31,7 +32,7 @@ public class Inference {
     AdapterCatalog catalog;
 
     @Inject
-    CurrentCaller caller;
+    SecurityIdentity identity;
 
     @Inject
     Accounting accounting;
@@ -77,7 +78,7 @@ public class Inference {
         ModelHost host = scheduler.host();
         RequestReader.checkCommon(f);
         AttentionPolicy attention = RequestReader.attention(f.attention(), host.engine().config(), host.engine().cacheCapacity());
-        Caller who = caller.get();
+        Caller who = Caller.of(identity);
         Target target = resolve(host, who, f.model());
         accounting.admit(who);
         try (Scheduler.Place place = scheduler.reserve()) {

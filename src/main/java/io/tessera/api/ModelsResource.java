@@ -1,8 +1,11 @@
 package io.tessera.api;
 
-import io.tessera.api.ModelList.ModelCard;
+import io.quarkus.security.identity.SecurityIdentity;
 import io.tessera.adapters.AdapterCatalog;
+import io.tessera.api.ModelList.ModelCard;
+import io.tessera.security.Caller;
 import io.tessera.service.ServingState;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -16,6 +19,7 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 @Path("/v1/models")
+@RolesAllowed({Caller.ADMIN_ROLE, Caller.TENANT_ROLE})
 @Tag(name = "Models")
 public class ModelsResource {
     private final long started = Instant.now().getEpochSecond();
@@ -27,7 +31,7 @@ public class ModelsResource {
     AdapterCatalog catalog;
 
     @Inject
-    CurrentCaller caller;
+    SecurityIdentity identity;
 
     @GET
     @Produces(MediaType.APPLICATION_JSON)
@@ -39,7 +43,7 @@ public class ModelsResource {
         String base = state.host().name();
         List<ModelCard> cards = new ArrayList<>();
         cards.add(new ModelCard(base, "model", started, "tessera", base, null));
-        for (String a : catalog.list(caller.get().tenantId())) {
+        for (String a : catalog.list(Caller.of(identity).tenantId())) {
             cards.add(new ModelCard(a, "model", started, "tessera", base, base));
         }
         return new ModelList("list", cards);

@@ -6,14 +6,34 @@ import org.eclipse.microprofile.openapi.annotations.Components;
 import org.eclipse.microprofile.openapi.annotations.info.Info;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.enums.SecuritySchemeType;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityScheme;
 
-/** The document's header and the OpenAI error responses the endpoints refer to. */
+/**
+ * The document's header, its security scheme (the bearer key: a tenant's or the admin key; each operation's roles
+ * are added by Quarkus, the refusals they bring by {@link OpenApiStatuses}) and the OpenAI error responses the
+ * endpoints refer to.
+ */
 @OpenAPIDefinition(
         info = @Info(title = "Tessera", version = "1", description = "OpenAI-compatible inference with per-tenant adapters"),
-        components = @Components(responses = {
+        components = @Components(securitySchemes = @SecurityScheme(securitySchemeName = OpenApiDefinition.BEARER,
+                type = SecuritySchemeType.HTTP, scheme = "bearer",
+                description = "A tenant's API key (tsk_...), or the admin key (tessera.security.admin-key)"),
+            responses = {
             @APIResponse(name = "InvalidRequest", responseCode = "400",
                     description = "A field is invalid (param names it), or prompt + max_tokens exceed the context",
+                    content = @Content(mediaType = "application/json", schema = @Schema(implementation = ErrorResponse.class))),
+            @APIResponse(name = "BadParameter", responseCode = "400",
+                    description = "A parameter is missing or invalid, such as the tenant the admin key must name",
+                    content = @Content(mediaType = "application/json", schema = @Schema(implementation = ErrorResponse.class))),
+            @APIResponse(name = "Unauthenticated", responseCode = "401",
+                    description = "No bearer key, or one that is unknown or revoked (code invalid_api_key)",
+                    content = @Content(mediaType = "application/json", schema = @Schema(implementation = ErrorResponse.class))),
+            @APIResponse(name = "Forbidden", responseCode = "403",
+                    description = "A tenant key on a call for the admin key, or naming another tenant (code forbidden)",
+                    content = @Content(mediaType = "application/json", schema = @Schema(implementation = ErrorResponse.class))),
+            @APIResponse(name = "NotFound", responseCode = "404", description = "No such tenant, adapter, version or key",
                     content = @Content(mediaType = "application/json", schema = @Schema(implementation = ErrorResponse.class))),
             @APIResponse(name = "ModelNotFound", responseCode = "404", description = "No such model or adapter for the caller",
                     content = @Content(mediaType = "application/json", schema = @Schema(implementation = ErrorResponse.class))),
@@ -27,4 +47,5 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
             @APIResponse(name = "Timeout", responseCode = "504", description = "Not finished within tessera.scheduler.request-timeout",
                     content = @Content(mediaType = "application/json", schema = @Schema(implementation = ErrorResponse.class)))}))
 public class OpenApiDefinition extends Application {
+    static final String BEARER = "bearer";
 }

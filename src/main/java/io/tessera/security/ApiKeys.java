@@ -1,5 +1,7 @@
 package io.tessera.security;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.StartupEvent;
 import io.tessera.adapters.Db;
@@ -12,18 +14,20 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Bearer keys: the admin key from configuration (or a bootstrap one), and tenant keys, of which only the SHA-256 is
- * stored. Resolved keys are cached for a while so that inference goes on when Postgres is briefly away.
+ * stored. Resolved keys are cached for a while so that inference goes on when Postgres is briefly away: an entry is
+ * trusted for {@code key-cache-ttl}, then asked again, and an older one still serves while Postgres is down; so the
+ * cache bounds the entries' number, not their age.
  */
 @ApplicationScoped
 public class ApiKeys {
     private static final String PREFIX = "tsk_";
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Resolved keys kept; the least used go first beyond it. */
+    private static final int MAX_CACHED_KEYS = 10_000;
 
     private record Cached(Caller caller, long at) {
     }
@@ -31,7 +35,7 @@ public class ApiKeys {
     @Inject
     AdminConfig config;
 
-    private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+    private final Cache<String, Cached> cache = Caffeine.newBuilder().maximumSize(MAX_CACHED_KEYS).build();
     private byte[] adminHash;
 
     void start(@Observes StartupEvent e) {
@@ -67,24 +71,21 @@ public class ApiKeys {
 
     /** A revoked key is not trusted from the cache any more (here at once, on other replicas when they hear). */
     void onRevoked(@Observes KeyRevoked revoked) {
-        cache.remove(revoked.keyHash());
+        cache.invalidate(revoked.keyHash());
     }
 
     /** The tenant was found gone (a replica that missed its deletion): none of its keys is trusted from the cache. */
     public void forgetTenant(long tenantId) {
-        cache.values().removeIf(c -> Long.valueOf(tenantId).equals(c.caller.tenantId()));
+        cache.asMap().values().removeIf(c -> Long.valueOf(tenantId).equals(c.caller.tenantId()));
     }
 
-    /** The caller for an {@code Authorization} header value; empty for a missing or unknown key. */
-    public Optional<Caller> resolve(String authorization) {
-        if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return Optional.empty();
-        }
-        String hash = Io.sha256(authorization.substring(7).trim());
+    /** The caller whose key this is; empty for an unknown or revoked key. */
+    public Optional<Caller> resolve(String key) {
+        String hash = Io.sha256(key);
         if (MessageDigest.isEqual(hash.getBytes(StandardCharsets.US_ASCII), adminHash)) {
             return Optional.of(Caller.ADMIN);
         }
-        Cached c = cache.get(hash);
+        Cached c = cache.getIfPresent(hash);
         long now = System.nanoTime();
         if (c != null && now - c.at < config.keyCacheTtl().toNanos()) {
             return Optional.of(c.caller);
@@ -93,7 +94,7 @@ public class ApiKeys {
             Optional<Caller> found = Db.tx(() -> ApiKey.<ApiKey>find(
                     "keyHash = ?1 and revokedAt is null", hash).firstResultOptional()
                     .map(k -> Caller.of(k.tenant)));
-            found.ifPresentOrElse(caller -> cache.put(hash, new Cached(caller, now)), () -> cache.remove(hash));
+            found.ifPresentOrElse(caller -> cache.put(hash, new Cached(caller, now)), () -> cache.invalidate(hash));
             return found;
         } catch (RuntimeException e) {
             if (c != null) {

@@ -2,20 +2,18 @@ package io.tessera.api.admin;
 
 import static io.tessera.adapters.RegistryException.Problem.INVALID;
 
+import io.quarkus.security.identity.SecurityIdentity;
 import io.tessera.adapters.AdapterRegistry;
 import io.tessera.adapters.AdapterViews.AdapterDetail;
 import io.tessera.adapters.AdapterViews.AdapterView;
 import io.tessera.adapters.RegistryException;
-import io.tessera.api.CurrentCaller;
 import io.tessera.api.ErrorResponse;
+import io.tessera.security.Caller;
 import io.tessera.store.InsufficientStorageException;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
-import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
-import org.eclipse.microprofile.openapi.annotations.media.Content;
-import org.eclipse.microprofile.openapi.annotations.media.Schema;
-import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -27,6 +25,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestForm;
 import org.jboss.resteasy.reactive.multipart.FileUpload;
 
@@ -36,6 +38,7 @@ import org.jboss.resteasy.reactive.multipart.FileUpload;
  */
 @Tag(name = "Admin")
 @Path("/v1/admin/adapters")
+@RolesAllowed({Caller.ADMIN_ROLE, Caller.TENANT_ROLE})
 public class AdaptersResource {
     public record ActivateBody(Integer version) {
     }
@@ -43,7 +46,7 @@ public class AdaptersResource {
     @Inject
     AdapterRegistry registry;
     @Inject
-    CurrentCaller caller;
+    SecurityIdentity identity;
 
     @POST
     @Consumes(MediaType.MULTIPART_FORM_DATA)
@@ -71,7 +74,7 @@ public class AdaptersResource {
         }
         AdapterView v;
         try {
-            v = registry.upload(caller.get(), tenant != null ? tenant : tenantQuery, name, file.uploadedFile(),
+            v = registry.upload(Caller.of(identity), tenant != null ? tenant : tenantQuery, name, file.uploadedFile(),
                     !"false".equals(activate));
         } catch (InsufficientStorageException e) {
             throw e;
@@ -84,13 +87,13 @@ public class AdaptersResource {
 
     @GET
     public Map<String, List<AdapterView>> list(@QueryParam("tenant") String tenant) {
-        return Map.of("data", registry.list(caller.get(), tenant));
+        return Map.of("data", registry.list(Caller.of(identity), tenant));
     }
 
     @GET
     @Path("/{name}")
     public AdapterDetail get(@PathParam("name") String name, @QueryParam("tenant") String tenant) {
-        return registry.get(caller.get(), tenant, name);
+        return registry.get(Caller.of(identity), tenant, name);
     }
 
     @POST
@@ -99,26 +102,28 @@ public class AdaptersResource {
         if (body == null || body.version() == null) {
             throw new RegistryException(INVALID, "body must be {\"version\": n}");
         }
-        return registry.activate(caller.get(), tenant, name, body.version());
+        return registry.activate(Caller.of(identity), tenant, name, body.version());
     }
 
     @POST
     @Path("/{name}/pin")
+    @RolesAllowed(Caller.ADMIN_ROLE)   // pinning holds memory every tenant shares
     public AdapterView pin(@PathParam("name") String name, @QueryParam("tenant") String tenant) {
-        return registry.pin(caller.get(), tenant, name, true);
+        return registry.pin(Caller.of(identity), tenant, name, true);
     }
 
     @POST
     @Path("/{name}/unpin")
+    @RolesAllowed(Caller.ADMIN_ROLE)
     public AdapterView unpin(@PathParam("name") String name, @QueryParam("tenant") String tenant) {
-        return registry.pin(caller.get(), tenant, name, false);
+        return registry.pin(Caller.of(identity), tenant, name, false);
     }
 
     @DELETE
     @APIResponse(responseCode = "204", description = "deleted, every version")
     @Path("/{name}")
     public Response delete(@PathParam("name") String name, @QueryParam("tenant") String tenant) {
-        registry.delete(caller.get(), tenant, name);
+        registry.delete(Caller.of(identity), tenant, name);
         return Response.noContent().build();
     }
 }

@@ -2,27 +2,34 @@ package io.tessera.api.admin;
 
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import io.quarkus.security.identity.SecurityIdentity;
 import io.tessera.adapters.AdapterRegistry;
 import io.tessera.adapters.RegistryException;
-import io.tessera.security.Tenants;
+import io.tessera.api.ErrorResponse;
+import io.tessera.security.Caller;
 import io.tessera.security.Tenants.IssuedKey;
 import io.tessera.security.Tenants.KeyView;
 import io.tessera.security.Tenants.TenantView;
-import io.tessera.api.CurrentCaller;
+import io.tessera.security.Tenants;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
-import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import jakarta.ws.rs.DELETE;
-import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 @Tag(name = "Admin", description = "Tenants, adapters, usage and audit (bearer key: admin or tenant)")
 @Path("/v1/admin/tenants")
+@RolesAllowed(Caller.ADMIN_ROLE)
 public class TenantsResource {
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record CreateTenant(String name, Integer requestsPerMinute, Integer tokensPerMinute) {
@@ -31,28 +38,34 @@ public class TenantsResource {
     @Inject
     Tenants tenants;
     @Inject
-    CurrentCaller caller;
+    SecurityIdentity identity;
 
     @POST
+    @APIResponse(responseCode = "201", description = "created, with its first key (shown this once)",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = IssuedKey.class)))
+    @APIResponse(responseCode = "409", description = "the name is taken",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ErrorResponse.class)))
     public Response create(CreateTenant body) {
         if (body == null) {
             throw new RegistryException(RegistryException.Problem.INVALID,
                     "body must be {\"name\": ...}");
         }
-        IssuedKey key = tenants.create(caller.get(), body.name(), body.requestsPerMinute(), body.tokensPerMinute());
+        IssuedKey key = tenants.create(Caller.of(identity), body.name(), body.requestsPerMinute(), body.tokensPerMinute());
         return Response.status(201).entity(key).build();
     }
 
     @GET
     public Map<String, List<TenantView>> list() {
-        return Map.of("data", tenants.list(caller.get()));
+        return Map.of("data", tenants.list());
     }
 
     @POST
     @Path("/{name}/keys")
+    @APIResponse(responseCode = "201", description = "a new key (shown this once)",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = IssuedKey.class)))
     public Response issueKey(@PathParam("name") String name) {
         AdapterRegistry.checkName("tenant name", name);
-        return Response.status(201).entity(tenants.issueKey(caller.get(), name)).build();
+        return Response.status(201).entity(tenants.issueKey(Caller.of(identity), name)).build();
     }
 
     /** Deletes a tenant with its keys and adapters. */
@@ -61,7 +74,7 @@ public class TenantsResource {
     @Path("/{name}")
     public Response delete(@PathParam("name") String name) {
         AdapterRegistry.checkName("tenant name", name);
-        tenants.delete(caller.get(), name);
+        tenants.delete(Caller.of(identity), name);
         return Response.noContent().build();
     }
 
@@ -69,7 +82,7 @@ public class TenantsResource {
     @Path("/{name}/keys")
     public Map<String, List<KeyView>> keys(@PathParam("name") String name) {
         AdapterRegistry.checkName("tenant name", name);
-        return Map.of("data", tenants.keys(caller.get(), name));
+        return Map.of("data", tenants.keys(name));
     }
 
     /** Revokes a key (key rotation: issue a new one, move clients over, revoke the old one). */
@@ -78,7 +91,7 @@ public class TenantsResource {
     @Path("/{name}/keys/{id}")
     public Response revokeKey(@PathParam("name") String name, @PathParam("id") long id) {
         AdapterRegistry.checkName("tenant name", name);
-        tenants.revokeKey(caller.get(), name, id);
+        tenants.revokeKey(Caller.of(identity), name, id);
         return Response.noContent().build();
     }
 }

@@ -49,6 +49,29 @@ class AdminApiTest {
         given().auth().oauth2(second).get("/v1/admin/adapters").then().statusCode(200);
     }
 
+    /** Quarkus Security refuses with its own bodiless answers; every refusal here is an OpenAI error instead. */
+    @Test
+    void refusedKeysAndRolesGetOpenAiErrorBodies() {
+        String missing = "missing or invalid API key (Authorization: Bearer KEY)";
+        for (String header : new String[] {null, "Basic YWRtaW46eA==", "Bearer ", "Bearer tsk_wrong"}) {
+            var request = given().contentType("application/json").body("{\"model\":\"demo-llama\",\"prompt\":\"x\"}");
+            if (header != null) {
+                request.header("Authorization", header);
+            }
+            request.post("/v1/completions").then().statusCode(401).contentType("application/json")
+                    .body("error.type", equalTo("authentication_error")).body("error.code", equalTo("invalid_api_key"))
+                    .body("error.message", equalTo(missing));
+        }
+        String[] a = AdminApi.newTenant("roles");
+        for (String path : new String[] {"/v1/admin/tenants/" + a[0] + "/keys", "/v1/admin/adapters/research-lora/pin"}) {
+            given().auth().oauth2(a[1]).post(path).then().statusCode(403).contentType("application/json")
+                    .body("error.type", equalTo("permission_error")).body("error.code", equalTo("forbidden"))
+                    .body("error.message", equalTo("this call needs the admin key"));
+        }
+        // the scheme's name is matched as HTTP says, in any case
+        given().header("Authorization", "bEaReR " + a[1]).get("/v1/admin/adapters").then().statusCode(200);
+    }
+
     @Test
     void keyRotationRevokesTheOldKeyAtOnce() {
         String[] a = AdminApi.newTenant("rotate");
