@@ -1,5 +1,6 @@
 package io.tessera.adapters;
 
+import io.tessera.runtime.AdapterRef;
 import java.util.List;
 import java.util.Optional;
 

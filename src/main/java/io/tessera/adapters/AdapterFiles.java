@@ -1,5 +1,6 @@
 package io.tessera.adapters;
 
+import io.tessera.config.RegistryConfig;
 import io.tessera.store.BlobStore;
 import io.tessera.util.Io;
 import jakarta.enterprise.context.ApplicationScoped;

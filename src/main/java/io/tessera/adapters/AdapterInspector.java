@@ -1,15 +1,16 @@
 package io.tessera.adapters;
 
-import static io.tessera.adapters.RegistryException.Problem.REJECTED;
-import static io.tessera.adapters.RegistryException.Problem.TOO_LARGE;
+import static io.tessera.persistence.RegistryException.Problem.REJECTED;
+import static io.tessera.persistence.RegistryException.Problem.TOO_LARGE;
 
-import io.tessera.engine.safetensors.CheckpointException;
 import io.tessera.engine.DecoderModel;
 import io.tessera.engine.adapter.Adapter;
 import io.tessera.engine.adapter.AdapterConfig;
 import io.tessera.engine.adapter.AdapterLoader;
 import io.tessera.engine.adapter.Description;
+import io.tessera.engine.safetensors.CheckpointException;
 import io.tessera.engine.safetensors.SizeLimitException;
+import io.tessera.persistence.RegistryException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

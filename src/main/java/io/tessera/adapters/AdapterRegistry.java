@@ -1,18 +1,23 @@
 package io.tessera.adapters;
 
-import static io.tessera.adapters.RegistryException.Problem.FORBIDDEN;
-import static io.tessera.adapters.RegistryException.Problem.INVALID;
-import static io.tessera.adapters.RegistryException.Problem.NOT_FOUND;
-import static io.tessera.adapters.RegistryException.Problem.REJECTED;
-import static io.tessera.adapters.RegistryException.Problem.TOO_LARGE;
+import static io.tessera.persistence.RegistryException.Problem.FORBIDDEN;
+import static io.tessera.persistence.RegistryException.Problem.INVALID;
+import static io.tessera.persistence.RegistryException.Problem.NOT_FOUND;
+import static io.tessera.persistence.RegistryException.Problem.REJECTED;
+import static io.tessera.persistence.RegistryException.Problem.TOO_LARGE;
 
 import io.quarkus.logging.Log;
 import io.tessera.adapters.AdapterViews.AdapterDetail;
 import io.tessera.adapters.AdapterViews.AdapterView;
 import io.tessera.cluster.AdapterChanged;
 import io.tessera.cluster.ClusterEvents;
+import io.tessera.config.RegistryConfig;
 import io.tessera.engine.adapter.AdapterLoader;
 import io.tessera.engine.adapter.Description;
+import io.tessera.persistence.AuditEntry;
+import io.tessera.persistence.Db;
+import io.tessera.persistence.Names;
+import io.tessera.persistence.RegistryException;
 import io.tessera.security.Caller;
 import io.tessera.security.Tenant;
 import io.tessera.security.TenantGoneException;
@@ -27,7 +32,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * The adapter registry: uploads are checked completely, then the blob is written, then the rows in one
@@ -35,8 +39,6 @@ import java.util.regex.Pattern;
  */
 @ApplicationScoped
 public class AdapterRegistry {
-    /** One path segment that is safe anywhere: no '/', no '..', nothing a shell or URL would reinterpret. */
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
     @Inject
     RegistryConfig config;
@@ -49,24 +51,8 @@ public class AdapterRegistry {
     @Inject
     HostAdapterCache host;
 
-    /**
-     * Refuses a name that no tenant or adapter can have (400), before it reaches SQL: Postgres itself fails on NUL,
-     * and control characters would reach the log.
-     */
-    public static void checkName(String what, String name) {
-        if (!isName(name)) {
-            throw new RegistryException(INVALID, what + " '" + (name == null ? null : AdapterLoader.brief(name))
-                    + "' is not allowed: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit, without '/' or '..'");
-        }
-    }
-
-    /** Whether a tenant or an adapter can have this name. */
-    public static boolean isName(String name) {
-        return name != null && NAME.matcher(name).matches() && !name.contains("..");
-    }
-
     public AdapterView upload(Caller caller, String tenantName, String name, Path archive, boolean activate) throws IOException {
-        checkName("adapter name", name);
+        Names.check("adapter name", name);
         if (name.equals(base.name())) {
             throw new RegistryException(INVALID, "adapter name '" + name + "' is the base model's name");
         }
@@ -227,13 +213,13 @@ public class AdapterRegistry {
         if (tenantName == null || tenantName.isBlank()) {
             throw new RegistryException(INVALID, "the admin key must name the tenant (parameter 'tenant')");
         }
-        checkName("tenant name", tenantName);
+        Names.check("tenant name", tenantName);
         return Tenant.byName(tenantName).orElseThrow(() -> new RegistryException(NOT_FOUND,
                 "tenant '" + tenantName + "' not found"));
     }
 
     private static RegisteredAdapter adapter(Caller caller, String tenantName, String name) {
-        checkName("adapter name", name);
+        Names.check("adapter name", name);
         Tenant t = tenant(caller, tenantName);
         return RegisteredAdapter.byName(t.id, name).orElseThrow(() -> new RegistryException(NOT_FOUND,
                 "adapter '" + name + "' not found"));

@@ -1,11 +1,12 @@
 package io.tessera.adapters;
 
-import static io.tessera.adapters.RegistryException.Problem.INVALID;
-import static io.tessera.adapters.RegistryException.Problem.REJECTED;
-import static io.tessera.adapters.RegistryException.Problem.TOO_LARGE;
+import static io.tessera.persistence.RegistryException.Problem.INVALID;
+import static io.tessera.persistence.RegistryException.Problem.REJECTED;
+import static io.tessera.persistence.RegistryException.Problem.TOO_LARGE;
 
 import io.tessera.engine.adapter.AdapterConfig;
 import io.tessera.engine.adapter.AdapterLoader;
+import io.tessera.persistence.RegistryException;
 import io.tessera.store.InsufficientStorageException;
 import io.tessera.util.CountingInputStream;
 import java.io.IOException;

@@ -2,6 +2,8 @@ package io.tessera.adapters;
 
 import io.quarkus.logging.Log;
 import io.quarkus.scheduler.Scheduled;
+import io.tessera.config.RegistryConfig;
+import io.tessera.persistence.Db;
 import io.tessera.store.BlobStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;

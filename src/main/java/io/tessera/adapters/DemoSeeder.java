@@ -1,6 +1,8 @@
 package io.tessera.adapters;
 
 import io.quarkus.logging.Log;
+import io.tessera.config.RegistryConfig;
+import io.tessera.persistence.Db;
 import io.tessera.security.Caller;
 import io.tessera.security.Tenant;
 import io.tessera.security.Tenants;

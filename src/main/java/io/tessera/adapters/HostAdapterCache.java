@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.RemovalCause;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.tessera.config.RegistryConfig;
 import io.tessera.engine.adapter.Adapter;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;

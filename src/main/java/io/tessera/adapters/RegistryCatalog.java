@@ -1,5 +1,7 @@
 package io.tessera.adapters;
 
+import io.tessera.persistence.Names;
+import io.tessera.runtime.AdapterRef;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.List;
@@ -19,7 +21,7 @@ public class RegistryCatalog implements AdapterCatalog {
     @Override
     public Optional<AdapterRef> resolve(Long tenantId, String model) {
         // a name no adapter can have (NUL, control characters) is simply not found, without a query
-        if (tenantId == null || !AdapterRegistry.isName(model)) {
+        if (tenantId == null || !Names.isName(model)) {
             return Optional.empty();
         }
         return resolver.resolve(tenantId, model).map(r -> new AdapterRef(r.name(), r.version(), r.engineKey(),

@@ -2,6 +2,7 @@ package io.tessera.adapters;
 
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.StartupEvent;
+import io.tessera.config.RegistryConfig;
 import io.tessera.store.BlobStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;

@@ -1,7 +1,7 @@
 package io.tessera.cli;
 
 import io.tessera.engine.EngineOptions;
-import io.tessera.scheduler.EngineThreads;
+import io.tessera.runtime.EngineThreads;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;

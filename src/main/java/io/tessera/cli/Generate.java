@@ -1,13 +1,13 @@
 package io.tessera.cli;
 
-import io.tessera.adapters.AdapterRef;
 import io.tessera.engine.AttentionPolicy;
 import io.tessera.engine.EngineOptions;
 import io.tessera.engine.sampling.SamplingParams;
+import io.tessera.runtime.AdapterRef;
+import io.tessera.runtime.ModelHost;
 import io.tessera.scheduler.Generation;
 import io.tessera.scheduler.GenerationListener;
 import io.tessera.scheduler.GenerationRequest;
-import io.tessera.scheduler.ModelHost;
 import io.tessera.scheduler.Scheduler;
 import io.tessera.scheduler.SchedulerObserver;
 import io.tessera.scheduler.SchedulerOptions;

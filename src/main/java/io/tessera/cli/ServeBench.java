@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tessera.engine.AttentionPolicy;
 import io.tessera.engine.Engine;
 import io.tessera.engine.EngineOptions;
-import io.tessera.scheduler.EngineThreads;
+import io.tessera.runtime.EngineThreads;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;

@@ -1,5 +1,6 @@
 package io.tessera.cluster;
 
+import io.tessera.config.ClusterConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Clock;

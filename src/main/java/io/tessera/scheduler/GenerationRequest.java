@@ -1,8 +1,8 @@
 package io.tessera.scheduler;
 
-import io.tessera.adapters.AdapterRef;
 import io.tessera.engine.AttentionPolicy;
 import io.tessera.engine.sampling.SamplingParams;
+import io.tessera.runtime.AdapterRef;
 
 /**
  * A tokenized request for the scheduler.

@@ -1,11 +1,12 @@
 package io.tessera.scheduler;
 
-import io.tessera.adapters.AdapterRef;
 import io.tessera.engine.AttentionPolicy;
 import io.tessera.engine.Engine;
+import io.tessera.engine.ResidentAdapter;
 import io.tessera.engine.Sequence;
 import io.tessera.engine.StepInput;
-import io.tessera.engine.ResidentAdapter;
+import io.tessera.runtime.AdapterRef;
+import io.tessera.runtime.ModelHost;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;

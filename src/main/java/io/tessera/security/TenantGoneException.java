@@ -1,6 +1,6 @@
 package io.tessera.security;
 
-import io.tessera.adapters.RegistryException;
+import io.tessera.persistence.RegistryException;
 
 /**
  * The tenant a key was resolved to no longer exists (deleted, perhaps created again under the same name with a new

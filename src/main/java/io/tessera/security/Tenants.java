@@ -1,19 +1,17 @@
 package io.tessera.security;
 
-import static io.tessera.adapters.RegistryException.Problem.CONFLICT;
-import static io.tessera.adapters.RegistryException.Problem.INVALID;
-import static io.tessera.adapters.RegistryException.Problem.NOT_FOUND;
+import static io.tessera.persistence.RegistryException.Problem.CONFLICT;
+import static io.tessera.persistence.RegistryException.Problem.INVALID;
+import static io.tessera.persistence.RegistryException.Problem.NOT_FOUND;
 
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
-import io.tessera.adapters.AdapterRegistry;
-import io.tessera.adapters.AuditEntry;
-import io.tessera.adapters.Db;
-import io.tessera.adapters.RegistryException;
-import io.tessera.adapters.RegisteredAdapter;
-import io.tessera.cluster.AdapterChanged;
 import io.tessera.cluster.ClusterEvents;
 import io.tessera.cluster.KeyRevoked;
+import io.tessera.persistence.AuditEntry;
+import io.tessera.persistence.Db;
+import io.tessera.persistence.Names;
+import io.tessera.persistence.RegistryException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Instant;
@@ -51,7 +49,7 @@ public class Tenants {
     ClusterEvents events;
 
     public IssuedKey create(Caller caller, String name, Integer requestsPerMinute, Integer tokensPerMinute) {
-        AdapterRegistry.checkName("tenant name", name);
+        Names.check("tenant name", name);
         if (requestsPerMinute != null && requestsPerMinute < 0 || tokensPerMinute != null && tokensPerMinute < 0) {
             throw new RegistryException(INVALID, "rate limits must be >= 0 (0: unlimited)");
         }
@@ -102,28 +100,8 @@ public class Tenants {
         events.publish(new KeyRevoked(hash));
     }
 
-    /**
-     * Deletes a tenant with its keys and adapters (its audit entries stay). Every replica refuses its keys and
-     * drops its adapters' resolutions as for a revocation and an adapter deletion; running streams finish; blobs no
-     * other adapter uses go with the sweeper. The name may be taken again, by a new, empty tenant.
-     */
-    public void delete(Caller caller, String name) {
-        record Gone(long tenantId, List<String> adapters, List<String> keyHashes) {
-        }
-        Gone gone = Db.tx(() -> {
-            Tenant t = existing(name);
-            List<String> adapters = RegisteredAdapter.<RegisteredAdapter>list("tenant", t).stream().map(a -> a.name).toList();
-            List<String> hashes = ApiKey.<ApiKey>list("tenant", t).stream().map(k -> k.keyHash).toList();
-            AuditEntry.record(caller.actor(), t.id, "delete-tenant", name, "adapters=" + adapters.size() + " keys=" + hashes.size());
-            // the database cascades to keys, adapters and versions
-            Tenant.delete("id", t.id);
-            return new Gone(t.id, adapters, hashes);
-        });
-        gone.keyHashes().forEach(h -> events.publish(new KeyRevoked(h)));
-        gone.adapters().forEach(a -> events.publish(new AdapterChanged(gone.tenantId(), a)));
-    }
-
-    private static Tenant existing(String name) {
+    /** The tenant of that name, else 404. */
+    public static Tenant existing(String name) {
         return Tenant.byName(name).orElseThrow(() -> new RegistryException(NOT_FOUND, "tenant '" + name + "' not found"));
     }
 

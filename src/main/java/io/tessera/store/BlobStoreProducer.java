@@ -1,5 +1,6 @@
 package io.tessera.store;
 
+import io.tessera.config.StoreConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
 import jakarta.enterprise.inject.Produces;

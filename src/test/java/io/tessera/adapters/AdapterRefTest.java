@@ -2,6 +2,7 @@ package io.tessera.adapters;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tessera.runtime.AdapterRef;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 

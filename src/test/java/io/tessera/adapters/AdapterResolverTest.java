@@ -7,11 +7,13 @@ import static org.awaitility.Awaitility.await;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.tessera.api.admin.AdminApi;
+import io.tessera.config.RegistryConfig;
 import io.tessera.engine.adapter.Adapter;
+import io.tessera.persistence.Db;
 import io.tessera.security.Tenant;
 import io.tessera.security.TenantGoneException;
-import jakarta.inject.Inject;
 import io.tessera.store.BlobStore;
+import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

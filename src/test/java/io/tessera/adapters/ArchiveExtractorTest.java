@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tessera.adapters.Archives.Link;
 import io.tessera.adapters.Archives.Special;
+import io.tessera.persistence.RegistryException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

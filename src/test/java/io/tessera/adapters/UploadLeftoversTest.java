@@ -3,7 +3,8 @@ package io.tessera.adapters;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.quarkus.test.junit.QuarkusTest;
-import io.tessera.store.StoreConfig;
+import io.tessera.config.RegistryConfig;
+import io.tessera.config.StoreConfig;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.file.Files;

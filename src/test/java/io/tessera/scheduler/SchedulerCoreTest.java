@@ -3,10 +3,10 @@ package io.tessera.scheduler;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.tessera.adapters.AdapterRef;
 import io.tessera.engine.AttentionPolicy;
 import io.tessera.engine.sampling.SampledToken;
 import io.tessera.engine.sampling.SamplingParams;
+import io.tessera.runtime.AdapterRef;
 import io.tessera.scheduler.SchedulerCore.Admission;
 import io.tessera.scheduler.SchedulerCore.Effects;
 import io.tessera.scheduler.SchedulerCore.StepPlan;

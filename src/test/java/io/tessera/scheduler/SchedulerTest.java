@@ -3,10 +3,11 @@ package io.tessera.scheduler;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.tessera.adapters.AdapterRef;
 import io.tessera.engine.AttentionPolicy;
 import io.tessera.engine.EngineOptions;
 import io.tessera.engine.sampling.SamplingParams;
+import io.tessera.runtime.AdapterRef;
+import io.tessera.runtime.ModelHost;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,13 +1,13 @@
 package io.tessera.api.admin;
 
-import static io.tessera.adapters.RegistryException.Problem.INVALID;
+import static io.tessera.persistence.RegistryException.Problem.INVALID;
 
 import io.quarkus.security.identity.SecurityIdentity;
 import io.tessera.adapters.AdapterRegistry;
 import io.tessera.adapters.AdapterViews.AdapterDetail;
 import io.tessera.adapters.AdapterViews.AdapterView;
-import io.tessera.adapters.RegistryException;
 import io.tessera.api.ErrorResponse;
+import io.tessera.persistence.RegistryException;
 import io.tessera.security.Caller;
 import io.tessera.store.InsufficientStorageException;
 import jakarta.annotation.security.RolesAllowed;

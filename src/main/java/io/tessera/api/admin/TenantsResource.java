@@ -3,9 +3,10 @@ package io.tessera.api.admin;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import io.quarkus.security.identity.SecurityIdentity;
-import io.tessera.adapters.AdapterRegistry;
-import io.tessera.adapters.RegistryException;
+import io.tessera.adapters.TenantDeletion;
 import io.tessera.api.ErrorResponse;
+import io.tessera.persistence.Names;
+import io.tessera.persistence.RegistryException;
 import io.tessera.security.Caller;
 import io.tessera.security.Tenants.IssuedKey;
 import io.tessera.security.Tenants.KeyView;
@@ -38,6 +39,8 @@ public class TenantsResource {
     @Inject
     Tenants tenants;
     @Inject
+    TenantDeletion deletion;
+    @Inject
     SecurityIdentity identity;
 
     @POST
@@ -64,7 +67,7 @@ public class TenantsResource {
     @APIResponse(responseCode = "201", description = "a new key (shown this once)",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = IssuedKey.class)))
     public Response issueKey(@PathParam("name") String name) {
-        AdapterRegistry.checkName("tenant name", name);
+        Names.check("tenant name", name);
         return Response.status(201).entity(tenants.issueKey(Caller.of(identity), name)).build();
     }
 
@@ -73,15 +76,15 @@ public class TenantsResource {
     @APIResponse(responseCode = "204", description = "deleted, with its keys and adapters")
     @Path("/{name}")
     public Response delete(@PathParam("name") String name) {
-        AdapterRegistry.checkName("tenant name", name);
-        tenants.delete(Caller.of(identity), name);
+        Names.check("tenant name", name);
+        deletion.delete(Caller.of(identity), name);
         return Response.noContent().build();
     }
 
     @GET
     @Path("/{name}/keys")
     public Map<String, List<KeyView>> keys(@PathParam("name") String name) {
-        AdapterRegistry.checkName("tenant name", name);
+        Names.check("tenant name", name);
         return Map.of("data", tenants.keys(name));
     }
 
@@ -90,7 +93,7 @@ public class TenantsResource {
     @APIResponse(responseCode = "204", description = "revoked (also when it already was)")
     @Path("/{name}/keys/{id}")
     public Response revokeKey(@PathParam("name") String name, @PathParam("id") long id) {
-        AdapterRegistry.checkName("tenant name", name);
+        Names.check("tenant name", name);
         tenants.revokeKey(Caller.of(identity), name, id);
         return Response.noContent().build();
     }

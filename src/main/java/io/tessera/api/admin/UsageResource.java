@@ -2,9 +2,9 @@ package io.tessera.api.admin;
 
 import io.quarkus.security.identity.SecurityIdentity;
 import io.tessera.adapters.AdapterRegistry;
-import io.tessera.adapters.Db;
 import io.tessera.cluster.UsageCounters.Usage;
 import io.tessera.cluster.UsageCounters;
+import io.tessera.persistence.Db;
 import io.tessera.security.Caller;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;

@@ -1,4 +1,4 @@
-package io.tessera.scheduler;
+package io.tessera.runtime;
 
 /**
  * PyTorch's threads for the engine, from the one setting {@code tessera.engine.threads} (the command line:

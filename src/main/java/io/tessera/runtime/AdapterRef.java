@@ -1,8 +1,8 @@
-package io.tessera.adapters;
+package io.tessera.runtime;
 
-import io.tessera.engine.safetensors.CheckpointException;
 import io.tessera.engine.adapter.AdapterConfig;
 import io.tessera.engine.adapter.AdapterLoader;
+import io.tessera.engine.safetensors.CheckpointException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;

@@ -1,6 +1,7 @@
-package io.tessera.cluster;
+package io.tessera.security;
 
-import io.tessera.security.Caller;
+import io.tessera.cluster.RateLimiter;
+import io.tessera.cluster.UsageCounters;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.concurrent.ConcurrentHashMap;

@@ -1,7 +1,7 @@
-package io.tessera.adapters;
+package io.tessera.persistence;
 
-import static io.tessera.adapters.RegistryException.Problem.CONFLICT;
-import static io.tessera.adapters.RegistryException.Problem.UNAVAILABLE;
+import static io.tessera.persistence.RegistryException.Problem.CONFLICT;
+import static io.tessera.persistence.RegistryException.Problem.UNAVAILABLE;
 
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import java.net.ConnectException;

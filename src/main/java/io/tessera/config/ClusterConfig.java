@@ -1,4 +1,4 @@
-package io.tessera.cluster;
+package io.tessera.config;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;

@@ -1,4 +1,4 @@
-package io.tessera.scheduler;
+package io.tessera.runtime;
 
 import io.tessera.engine.Engine;
 import io.tessera.engine.EngineOptions;

@@ -1,4 +1,4 @@
-package io.tessera.adapters;
+package io.tessera.persistence;
 
 /** A refused registry call: {@link Problem} says which kind (the API maps it to a status), the message says what. */
 public class RegistryException extends RuntimeException {

@@ -1,4 +1,4 @@
-package io.tessera.adapters;
+package io.tessera.persistence;
 
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import jakarta.persistence.Column;
