@@ -28,6 +28,7 @@ import org.jboss.resteasy.reactive.RestMulti;
 public class ChatCompletionsResource {
     /** The roles a text chat has; tool and function turns belong to tool calls, which are not supported. */
     static final List<String> ROLES = List.of("system", "developer", "user", "assistant");
+    private static final List<String> PART_FIELDS = List.of("type", "text");
 
     @Inject
     Inference inference;
@@ -110,9 +111,19 @@ public class ChatCompletionsResource {
         }
         if (c.isArray()) {
             StringBuilder text = new StringBuilder();
-            for (JsonNode part : c) {
+            for (int i = 0; i < c.size(); i++) {
+                JsonNode part = c.get(i);
                 if (!"text".equals(part.path("type").asText()) || !part.path("text").isTextual()) {
                     throw new InvalidRequestException(at, at + ": only {\"type\": \"text\", \"text\": ...} parts are supported");
+                }
+                // read as a tree, so unknown keys (cache_control, ...) are refused here, as the records refuse theirs
+                for (var fields = part.fields(); fields.hasNext(); ) {
+                    var f = fields.next();
+                    if (!PART_FIELDS.contains(f.getKey()) && !f.getValue().isNull()) {
+                        String param = at + "[" + i + "]." + f.getKey();
+                        throw new InvalidRequestException(param, InvalidRequestException.quote(param)
+                                + " is not a field Tessera implements here: a part is {\"type\": \"text\", \"text\": ...}");
+                    }
                 }
                 text.append(part.get("text").asText());
             }

@@ -49,6 +49,9 @@ class RequestFieldsApiTest extends ServiceTest {
         }
         refused("/v1/chat/completions", "{\"model\":\"demo-llama\",\"messages\":[{\"role\":\"user\",\"content\":\"x\","
                 + "\"tool_calls\":[]}]}", "messages[0].tool_calls");
+        JsonNode part = ErrorsApiTest.error(post("/v1/chat/completions", "{\"model\":\"demo-llama\",\"messages\":[{\"role\":"
+                + "\"user\",\"content\":[{\"type\":\"text\",\"text\":\"x\",\"cache_control\":{\"type\":\"ephemeral\"}}]}]}"), 400);
+        assertThat(part.get("param").asText()).isEqualTo("messages[0].content[0].cache_control");
         // tools stays refused until it is implemented, whatever its value
         JsonNode tools = ErrorsApiTest.error(post("/v1/chat/completions", CHAT + ",\"tools\":[]}"), 400);
         assertThat(tools.get("param").asText()).isEqualTo("tools");
