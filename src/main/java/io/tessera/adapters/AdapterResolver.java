@@ -35,7 +35,7 @@ import org.eclipse.microprofile.context.ManagedExecutor;
 @ApplicationScoped
 public class AdapterResolver {
     /**
-     * The active version of an adapter as the engine needs it.
+     * A version of an adapter (the active one unless one was asked for by number) as the engine needs it.
      *
      * @param virtualTokens prompt-tuning tokens (0 for other kinds)
      * @param created       when this version was uploaded

@@ -22,8 +22,8 @@ import io.tessera.scheduler.RequestTimeoutException;
 import io.tessera.scheduler.UnavailableException;
 import io.tessera.service.ServiceMetrics;
 import io.tessera.store.InsufficientStorageException;
-import jakarta.inject.Inject;
 import io.vertx.core.http.HttpServerRequest;
+import jakarta.inject.Inject;
 import jakarta.ws.rs.NotAllowedException;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.NotSupportedException;
@@ -91,9 +91,10 @@ public class ErrorMapper {
 
     private static final Kind INTERNAL = new Kind(500, "server_error", null);
 
-    /** Unknown request fields clients often send, and what to do instead; any other gets the general message. */
+    /** The most of an unknown field's name (the client's) that param repeats. */
     private static final int MAX_PARAM = 128;
     private static final String STRUCTURED = "is not supported yet: Tessera has no structured output or tool calls";
+    /** Unknown request fields clients often send, and what to do instead; any other gets the general message. */
     private static final Map<String, String> UNKNOWN_FIELD_HINTS = Map.ofEntries(
             Map.entry("adapter_id", "is not a Tessera field: an adapter is chosen by model (its name, or name@version)"),
             Map.entry("response_format", STRUCTURED),
@@ -113,8 +114,8 @@ public class ErrorMapper {
     @Inject
     TesseraConfig config;
 
-    // Jackson's and Quarkus Security's exceptions are named as well: the built-in mappers for them (the latter answer
-    // without a body) would otherwise be the closer match
+    // Jackson's, Quarkus Security's and JAX-RS routing's exceptions are named as well: the built-in mappers for them
+    // (some answer without a body) would otherwise be the closer match
     @ServerExceptionMapper({Exception.class, JsonMappingException.class, MismatchedInputException.class,
         UnrecognizedPropertyException.class, AuthenticationFailedException.class, UnauthorizedException.class,
         ForbiddenException.class, NotFoundException.class, NotAllowedException.class, NotSupportedException.class})

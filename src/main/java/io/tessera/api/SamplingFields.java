@@ -22,8 +22,6 @@ interface SamplingFields {
 
     Integer n();
 
-    String user();
-
     Boolean stream();
 
     StreamOptions streamOptions();
