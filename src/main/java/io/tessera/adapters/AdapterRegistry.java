@@ -9,6 +9,7 @@ import static io.tessera.persistence.RegistryException.Problem.TOO_LARGE;
 import io.quarkus.logging.Log;
 import io.tessera.adapters.AdapterViews.AdapterDetail;
 import io.tessera.adapters.AdapterViews.AdapterView;
+import io.tessera.adapters.AdapterViews.Uploaded;
 import io.tessera.cluster.AdapterChanged;
 import io.tessera.cluster.ClusterEvents;
 import io.tessera.config.RegistryConfig;
@@ -51,7 +52,7 @@ public class AdapterRegistry {
     @Inject
     HostAdapterCache host;
 
-    public AdapterView upload(Caller caller, String tenantName, String name, Path archive, boolean activate) throws IOException {
+    public Uploaded upload(Caller caller, String tenantName, String name, Path archive, boolean activate) throws IOException {
         Names.check("adapter name", name);
         if (name.equals(base.name())) {
             throw new RegistryException(INVALID, "adapter name '" + name + "' is the base model's name");
@@ -70,9 +71,9 @@ public class AdapterRegistry {
             String sha = Io.sha256(archive);
             boolean blobExisted = blobs.exists(sha);
             blobs.put(sha, archive);
-            AdapterView view;
+            Uploaded uploaded;
             try {
-                view = Db.tx(() -> addVersion(caller, tenantId, name, in, sha, size, activate));
+                uploaded = Db.tx(() -> addVersion(caller, tenantId, name, in, sha, size, activate));
             } catch (RuntimeException e) {
                 if (!blobExisted && !Db.tx(() -> AdapterVersion.referenced(sha))) {
                     blobs.delete(sha);
@@ -82,7 +83,8 @@ public class AdapterRegistry {
             if (activate) {
                 host.put(sha, in.adapter());   // prefetch: every replica is about to ask for it
             }
-            return announce(new Changed(tenantId, view));
+            announce(new Changed(tenantId, uploaded.adapter()));
+            return uploaded;
         } catch (InsufficientStorageException e) {
             Log.warnf("upload of %s refused: %s", name, e.getMessage());   // the operator has to free space
             throw e;
@@ -91,7 +93,7 @@ public class AdapterRegistry {
         }
     }
 
-    private AdapterView addVersion(Caller caller, long tenantId, String name, AdapterInspector.Inspected in, String sha,
+    private Uploaded addVersion(Caller caller, long tenantId, String name, AdapterInspector.Inspected in, String sha,
                                    long size, boolean activate) {
         Tenant t = Tenant.findById(tenantId);
         RegisteredAdapter a = RegisteredAdapter.byName(tenantId, name).orElse(null);
@@ -128,7 +130,7 @@ public class AdapterRegistry {
         a.updatedAt = Instant.now();
         AuditEntry.record(caller.actor(), tenantId, "upload", name + "@" + next,
                 "sha256=" + sha + " bytes=" + size + " kind=" + in.description().kind() + (activate ? " activated" : ""));
-        return AdapterViews.view(a, activate ? v : activeOf(a));
+        return new Uploaded(AdapterViews.view(a, activate ? v : activeOf(a)), AdapterViews.view(v, a.activeVersion));
     }
 
     public List<AdapterView> list(Caller caller, String tenantName) {

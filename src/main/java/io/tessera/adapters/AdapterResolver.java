@@ -17,6 +17,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.eclipse.microprofile.context.ManagedExecutor;
@@ -34,12 +35,13 @@ import org.eclipse.microprofile.context.ManagedExecutor;
 @ApplicationScoped
 public class AdapterResolver {
     /**
-     * The active version of an adapter as the engine needs it.
+     * A version of an adapter (the active one unless one was asked for by number) as the engine needs it.
      *
      * @param virtualTokens prompt-tuning tokens (0 for other kinds)
+     * @param created       when this version was uploaded
      */
     public record Resolved(long tenantId, String name, int version, String sha256, Adapter.Kind kind, int virtualTokens,
-                           boolean pinned) {
+                           boolean pinned, Instant created) {
         /** The engine's key: one immutable (adapter, version). Identical bytes are the identical adapter. */
         public String engineKey() {
             return sha256;
@@ -51,7 +53,8 @@ public class AdapterResolver {
         void changed(long tenantId, String name, Optional<Resolved> now);
     }
 
-    private record Key(long tenantId, String name) {
+    /** An adapter's active version (version null) or one version of it. */
+    private record Key(long tenantId, String name, Integer version) {
     }
 
     @Inject
@@ -73,7 +76,7 @@ public class AdapterResolver {
                 .build(new CacheLoader<>() {
                     @Override
                     public Optional<Resolved> load(Key key) {
-                        return Db.tx(() -> read(key.tenantId(), key.name()));
+                        return Db.tx(() -> read(key));
                     }
 
                     @Override
@@ -99,8 +102,22 @@ public class AdapterResolver {
      * @throws TenantGoneException when the tenant no longer exists
      */
     public Optional<Resolved> resolve(long tenantId, String name) {
+        return resolve(new Key(tenantId, name, null));
+    }
+
+    /**
+     * Version {@code version} of the tenant's adapter, active or not; empty when there is none.
+     *
+     * @throws TenantGoneException when the tenant no longer exists
+     */
+    public Optional<Resolved> resolve(long tenantId, String name, int version) {
+        return resolve(new Key(tenantId, name, version));
+    }
+
+    private Optional<Resolved> resolve(Key key) {
+        long tenantId = key.tenantId();
         try {
-            return cache.get(new Key(tenantId, name));
+            return cache.get(key);
         } catch (TenantGoneException ex) {
             forget(tenantId);   // here, not in the loader: the cache must not be changed from inside its own load
             throw ex;
@@ -117,7 +134,7 @@ public class AdapterResolver {
             return Db.tx(() -> {
                 List<Resolved> found = RegisteredAdapter.<RegisteredAdapter>list(
                         "tenant.id = ?1 and activeVersion is not null order by name", tenantId)
-                        .stream().map(AdapterResolver::read).flatMap(Optional::stream).toList();
+                        .stream().map(a -> read(a, a.activeVersion)).flatMap(Optional::stream).toList();
                 if (found.isEmpty()) {
                     requireTenant(tenantId);
                 }
@@ -129,10 +146,11 @@ public class AdapterResolver {
         }
     }
 
-    private static Optional<Resolved> read(long tenantId, String name) {
-        Optional<Resolved> found = RegisteredAdapter.byName(tenantId, name).flatMap(AdapterResolver::read);
+    private static Optional<Resolved> read(Key key) {
+        Optional<Resolved> found = RegisteredAdapter.byName(key.tenantId(), key.name())
+                .flatMap(a -> read(a, key.version() != null ? key.version() : a.activeVersion));
         if (found.isEmpty()) {
-            requireTenant(tenantId);   // only a miss pays for the check
+            requireTenant(key.tenantId());   // only a miss pays for the check
         }
         return found;
     }
@@ -149,17 +167,18 @@ public class AdapterResolver {
         cache.asMap().keySet().removeIf(k -> k.tenantId() == tenantId);
     }
 
-    private static Optional<Resolved> read(RegisteredAdapter a) {
-        if (a.activeVersion == null) {
+    private static Optional<Resolved> read(RegisteredAdapter a, Integer version) {
+        if (version == null) {
             return Optional.empty();
         }
-        return AdapterVersion.of(a, a.activeVersion).map(v -> new Resolved(a.tenant.id, a.name, v.version, v.blobSha256,
-                a.kind, v.virtualTokens == null ? 0 : v.virtualTokens, a.pinned));
+        return AdapterVersion.of(a, version).map(v -> new Resolved(a.tenant.id, a.name, v.version, v.blobSha256,
+                a.kind, v.virtualTokens == null ? 0 : v.virtualTokens, a.pinned, v.createdAt));
     }
 
     /** A change here or on another replica: forget, then look again and prefetch what is active now. */
     void onChange(@Observes AdapterChanged change) {
-        cache.invalidate(new Key(change.tenantId(), change.name()));
+        // every version asked for by number too: a deleted adapter takes its versions with it
+        cache.asMap().keySet().removeIf(k -> k.tenantId() == change.tenantId() && k.name().equals(change.name()));
         background.execute(() -> {
             try {
                 Optional<Resolved> now = resolve(change.tenantId(), change.name());

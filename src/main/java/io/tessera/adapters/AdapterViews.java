@@ -1,5 +1,6 @@
 package io.tessera.adapters;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.time.Instant;
@@ -23,6 +24,14 @@ public final class AdapterViews {
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record VersionView(int version, String sha256, long sizeBytes, Integer rank, Integer virtualTokens,
                               String targetModules, Instant createdAt, boolean active) {
+    }
+
+    /**
+     * An upload's answer: the adapter as {@link AdapterView} shows it (its active version's facts), and the version just
+     * stored, which with {@code activate=false} is not the active one.
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Uploaded(@JsonUnwrapped AdapterView adapter, VersionView uploaded) {
     }
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)

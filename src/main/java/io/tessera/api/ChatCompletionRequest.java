@@ -6,9 +6,10 @@ import java.util.List;
 import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
-/** {@code POST /v1/chat/completions} as in the OpenAI API; {@code attention} and {@code ignore_eos} are extensions. */
+/** {@code POST /v1/chat/completions} as in the OpenAI API; the extensions are listed on {@link SamplingFields}. */
 public record ChatCompletionRequest(
-        @Schema(required = true, description = "The base model or one of the caller's adapters") String model,
+        @Schema(required = true, description = "The base model, one of the caller's adapters (its active version), "
+                + "or name@N for version N of one, active or not") String model,
         @Schema(required = true) List<ChatMessageIn> messages,
         @JsonProperty("max_tokens") @Schema(description = "Deprecated alias of max_completion_tokens") Integer maxTokens,
         @JsonProperty("max_completion_tokens") @Schema(description = "Default: the rest of the context") Integer maxCompletionTokens,
@@ -20,13 +21,18 @@ public record ChatCompletionRequest(
         @JsonProperty("frequency_penalty") Float frequencyPenalty,
         Boolean logprobs,
         @JsonProperty("top_logprobs") Integer topLogprobs,
-        String user,
+        @Schema(description = "Accepted and ignored (OpenAI: for abuse monitoring): Tessera keeps no per-user state") String user,
         @Schema(description = "Only 1") Integer n,
         Boolean stream,
         @JsonProperty("stream_options") StreamOptions streamOptions,
         @JsonProperty("logit_bias") @Schema(description = "Not supported") Map<String, Float> logitBias,
         @Schema(description = "Not supported") JsonNode tools,
         AttentionSpec attention,
-        @JsonProperty("ignore_eos") @Schema(description = "Extension (as vLLM): keep generating past end-of-sequence") Boolean ignoreEos)
+        @JsonProperty("ignore_eos") @Schema(description = "Extension (as vLLM): keep generating past end-of-sequence") Boolean ignoreEos,
+        @JsonProperty("top_k") @Schema(description = "Extension (as vLLM): sample from the k most likely tokens; 0 or -1 = off") Integer topK,
+        @JsonProperty("min_p") @Schema(description = "Extension (as vLLM): drop tokens less likely than min_p times the most likely one "
+                + "(after temperature); in [0, 1], 0 = off") Float minP,
+        @JsonProperty("repetition_penalty") @Schema(description = "Extension (as vLLM, Hugging Face semantics over prompt and "
+                + "output tokens): > 1 discourages repeats; 1 = off") Float repetitionPenalty)
         implements SamplingFields {
 }

@@ -1,7 +1,6 @@
 package io.tessera.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smallrye.common.annotation.Blocking;
 import io.tessera.engine.AttentionPolicy;
 import io.tessera.engine.tokenizer.ChatMessage;
@@ -25,21 +24,19 @@ import org.jboss.resteasy.reactive.RestMulti;
 
 @Path("/v1/chat/completions")
 @RolesAllowed({Caller.ADMIN_ROLE, Caller.TENANT_ROLE})
-@Tag(name = "Chat")
+@Tag(name = "Chat", description = "Chat completions through the model's chat template")
 public class ChatCompletionsResource {
     /** The roles a text chat has; tool and function turns belong to tool calls, which are not supported. */
     static final List<String> ROLES = List.of("system", "developer", "user", "assistant");
+    private static final List<String> PART_FIELDS = List.of("type", "text");
 
     @Inject
     Inference inference;
 
-    @Inject
-    ObjectMapper json;
-
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @Blocking   // the chat template and tokenizing run here, off the event loop
-    @Operation(summary = "Answers a conversation", description = "The messages go through the model's chat template. "
+    @Operation(operationId = "createChatCompletion", summary = "Answers a conversation", description = "The messages go through the model's chat template. "
             + "With stream: true the body is server-sent events of chunks ending in data: [DONE].")
     @APIResponse(responseCode = "200", description = "The chat completion, or its stream", content = {
         @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ChatCompletionResponse.class)),
@@ -63,11 +60,11 @@ public class ChatCompletionsResource {
         }
         String field = r.maxCompletionTokens() != null ? "max_completion_tokens" : "max_tokens";
         Integer asked = r.maxCompletionTokens() != null ? r.maxCompletionTokens() : r.maxTokens();
-        var events = inference.submit(r, host -> prompt(messages, host), (promptTokens, attention, limit, maxNew) ->
-                RequestReader.params(r, asked != null ? asked : defaultMaxTokens(promptTokens, attention, limit, maxNew),
-                        field, maxNew, logprobs, r.topLogprobs() == null ? 0 : r.topLogprobs()));
         TokenTexts texts = logprobs ? new TokenTexts(inference.host().tokenizer()) : null;
-        return EventBody.write(events, RequestReader.stream(r), RequestReader.includeUsage(r), new ChatFormat(r.model(), texts), json);
+        return inference.respond(r, new ChatFormat(r.model(), texts), host -> prompt(messages, host),
+                (promptTokens, attention, limit, maxNew) ->
+                        RequestReader.params(r, asked != null ? asked : defaultMaxTokens(promptTokens, attention, limit, maxNew),
+                                field, maxNew, logprobs, r.topLogprobs() == null ? 0 : r.topLogprobs()));
     }
 
     /**
@@ -114,9 +111,19 @@ public class ChatCompletionsResource {
         }
         if (c.isArray()) {
             StringBuilder text = new StringBuilder();
-            for (JsonNode part : c) {
+            for (int i = 0; i < c.size(); i++) {
+                JsonNode part = c.get(i);
                 if (!"text".equals(part.path("type").asText()) || !part.path("text").isTextual()) {
                     throw new InvalidRequestException(at, at + ": only {\"type\": \"text\", \"text\": ...} parts are supported");
+                }
+                // read as a tree, so unknown keys (cache_control, ...) are refused here, as the records refuse theirs
+                for (var fields = part.fields(); fields.hasNext(); ) {
+                    var f = fields.next();
+                    if (!PART_FIELDS.contains(f.getKey()) && !f.getValue().isNull()) {
+                        String param = at + "[" + i + "]." + f.getKey();
+                        throw new InvalidRequestException(param, InvalidRequestException.quote(param)
+                                + " is not a field Tessera implements here: a part is {\"type\": \"text\", \"text\": ...}");
+                    }
                 }
                 text.append(part.get("text").asText());
             }

@@ -30,6 +30,11 @@ final class ChatFormat implements EventBody.Format {
     }
 
     @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
     public Object response(List<Generation.Token> tokens, Finished finished) {
         StringBuilder text = new StringBuilder();
         tokens.forEach(t -> text.append(t.text()));

@@ -7,7 +7,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 public record ChatMessageIn(
         @Schema(required = true) String role,
         @Schema(oneOf = {String.class, ContentPart[].class}) JsonNode content,
-        String name) {
+        @Schema(description = "Accepted and ignored: the chat templates have no place for a participant's name") String name) {
 
     /** A content part; only text parts are accepted. */
     public record ContentPart(String type, String text) {

@@ -1,7 +1,6 @@
 package io.tessera.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smallrye.common.annotation.Blocking;
 import io.tessera.runtime.ModelHost;
 import io.tessera.scheduler.InvalidRequestException;
@@ -21,7 +20,7 @@ import org.jboss.resteasy.reactive.RestMulti;
 
 @Path("/v1/completions")
 @RolesAllowed({Caller.ADMIN_ROLE, Caller.TENANT_ROLE})
-@Tag(name = "Completions")
+@Tag(name = "Completions", description = "Text completion of a prompt (OpenAI's legacy completions)")
 public class CompletionsResource {
     /** OpenAI's default for the legacy completions endpoint. */
     static final int DEFAULT_MAX_TOKENS = 16;
@@ -31,13 +30,10 @@ public class CompletionsResource {
     @Inject
     Inference inference;
 
-    @Inject
-    ObjectMapper json;
-
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @Blocking   // tokenizing runs here, off the event loop
-    @Operation(summary = "Completes a prompt", description = "With stream: true the body is server-sent events of "
+    @Operation(operationId = "createCompletion", summary = "Completes a prompt", description = "With stream: true the body is server-sent events of "
             + "completion chunks ending in data: [DONE].")
     @APIResponse(responseCode = "200", description = "The completion, or its stream", content = {
         @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = CompletionResponse.class)),
@@ -61,11 +57,10 @@ public class CompletionsResource {
             throw new InvalidRequestException("logprobs", "logprobs must be in [0, " + MAX_LOGPROBS + "], got " + logprobs);
         }
         int maxTokens = r.maxTokens() == null ? DEFAULT_MAX_TOKENS : r.maxTokens();
-        var events = inference.submit(r, host -> prompt(r.prompt(), host),
+        TokenTexts texts = logprobs >= 0 ? new TokenTexts(inference.host().tokenizer()) : null;
+        return inference.respond(r, new CompletionFormat(r.model(), texts), host -> prompt(r.prompt(), host),
                 (promptTokens, attention, limit, maxNew) ->
                         RequestReader.params(r, maxTokens, "max_tokens", maxNew, logprobs >= 0, Math.max(0, logprobs)));
-        TokenTexts texts = logprobs >= 0 ? new TokenTexts(inference.host().tokenizer()) : null;
-        return EventBody.write(events, RequestReader.stream(r), RequestReader.includeUsage(r), new CompletionFormat(r.model(), texts), json);
     }
 
     /** One prompt: a string, a list holding one string, or a list of token ids. */

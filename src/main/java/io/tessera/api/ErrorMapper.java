@@ -3,6 +3,7 @@ package io.tessera.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
 import io.quarkus.security.UnauthorizedException;
@@ -21,7 +22,11 @@ import io.tessera.scheduler.RequestTimeoutException;
 import io.tessera.scheduler.UnavailableException;
 import io.tessera.service.ServiceMetrics;
 import io.tessera.store.InsufficientStorageException;
+import io.vertx.core.http.HttpServerRequest;
 import jakarta.inject.Inject;
+import jakarta.ws.rs.NotAllowedException;
+import jakarta.ws.rs.NotFoundException;
+import jakarta.ws.rs.NotSupportedException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
@@ -86,28 +91,52 @@ public class ErrorMapper {
 
     private static final Kind INTERNAL = new Kind(500, "server_error", null);
 
+    /** The most of an unknown field's name (the client's) that param repeats. */
+    private static final int MAX_PARAM = 128;
+    private static final String STRUCTURED = "is not supported yet: Tessera has no structured output or tool calls";
+    /** Unknown request fields clients often send, and what to do instead; any other gets the general message. */
+    private static final Map<String, String> UNKNOWN_FIELD_HINTS = Map.ofEntries(
+            Map.entry("adapter_id", "is not a Tessera field: an adapter is chosen by model (its name, or name@version)"),
+            Map.entry("response_format", STRUCTURED),
+            Map.entry("tools", STRUCTURED),
+            Map.entry("tool_choice", STRUCTURED),
+            Map.entry("parallel_tool_calls", STRUCTURED),
+            Map.entry("functions", STRUCTURED),
+            Map.entry("function_call", STRUCTURED),
+            Map.entry("guided_json", STRUCTURED),
+            Map.entry("guided_regex", STRUCTURED),
+            Map.entry("guided_choice", STRUCTURED),
+            Map.entry("guided_grammar", STRUCTURED));
+
     @Inject
     ServiceMetrics metrics;
 
     @Inject
     TesseraConfig config;
 
-    // Jackson's and Quarkus Security's exceptions are named as well: the built-in mappers for them (the latter answer
-    // without a body) would otherwise be the closer match
+    // Jackson's, Quarkus Security's and JAX-RS routing's exceptions are named as well: the built-in mappers for them
+    // (some answer without a body) would otherwise be the closer match
     @ServerExceptionMapper({Exception.class, JsonMappingException.class, MismatchedInputException.class,
-        AuthenticationFailedException.class, UnauthorizedException.class, ForbiddenException.class})
-    public Response map(Exception e) {
+        UnrecognizedPropertyException.class, AuthenticationFailedException.class, UnauthorizedException.class,
+        ForbiddenException.class, NotFoundException.class, NotAllowedException.class, NotSupportedException.class})
+    public Response map(Exception e, HttpServerRequest request) {
         Throwable cause = unwrap(e);
         Kind kind = kind(cause);
+        String requestId = RequestIds.of(request);
+        ErrorDetail detail;
         if (cause instanceof WebApplicationException w && kind == INTERNAL) {
             // routing and content negotiation (unknown path 404, 405, 415): their status, an OpenAI body
-            kind = new Kind(w.getResponse().getStatus(), "invalid_request_error", null);
-        } else if (kind.status() == 500) {
-            LOG.error("request failed", cause);
+            kind = routing(w.getResponse().getStatus());
+            detail = new ErrorDetail(routingMessage(w, request), kind.type(), null, kind.code(), requestId);
+        } else {
+            if (kind.status() == 500) {
+                LOG.errorf(cause, "request %s failed", requestId);
+            }
+            detail = detail(cause, kind, requestId);
         }
         metrics.rejected(kind.code() != null ? kind.code() : kind.type());
         Response.ResponseBuilder r = Response.status(kind.status()).type(MediaType.APPLICATION_JSON_TYPE)
-                .entity(new ErrorResponse(detail(cause, kind)));
+                .entity(new ErrorResponse(detail));
         if (cause instanceof RateLimitedException limited) {
             r.header(HttpHeaders.RETRY_AFTER, limited.retryAfterSeconds());
         } else if (kind.status() == 429) {
@@ -117,9 +146,31 @@ public class ErrorMapper {
     }
 
     /** The error body for a failure that reaches the client inside a stream already begun. */
-    static ErrorResponse body(Throwable e) {
+    static ErrorResponse body(Throwable e, String requestId) {
         Throwable cause = unwrap(e);
-        return new ErrorResponse(detail(cause, kind(cause)));
+        return new ErrorResponse(detail(cause, kind(cause), requestId));
+    }
+
+    private static Kind routing(int status) {
+        return new Kind(status, "invalid_request_error", switch (status) {
+            case 404 -> "unknown_url";
+            case 405 -> "method_not_allowed";
+            case 415 -> "unsupported_media_type";
+            default -> null;
+        });
+    }
+
+    /** Says what the server has instead; the method and path are the client's, so they are quoted bounded. */
+    private static String routingMessage(WebApplicationException w, HttpServerRequest request) {
+        String call = InvalidRequestException.quote(request.method().name() + " " + request.path());
+        return switch (w.getResponse().getStatus()) {
+            case 404 -> "no such endpoint: " + call + "; Tessera serves POST /v1/completions, POST /v1/chat/completions, "
+                    + "GET /v1/models and the admin API under /v1/admin (the document is at /q/openapi)";
+            case 405 -> "method not allowed: " + call + "; /q/openapi lists each path's methods";
+            case 415 -> "Content-Type " + InvalidRequestException.quote(String.valueOf(request.getHeader(HttpHeaders.CONTENT_TYPE)))
+                    + " is not accepted by " + call + ": send application/json (uploads: multipart/form-data)";
+            default -> w.getMessage();
+        };
     }
 
     /** JSON errors arrive wrapped by the body reader. */
@@ -143,38 +194,46 @@ public class ErrorMapper {
         return INTERNAL;
     }
 
-    private static ErrorDetail detail(Throwable e, Kind kind) {
+    private static ErrorDetail detail(Throwable e, Kind kind, String requestId) {
         if (e instanceof InvalidRequestException i) {
-            return new ErrorDetail(i.getMessage(), kind.type(), i.param(), kind.code());
+            return new ErrorDetail(i.getMessage(), kind.type(), i.param(), kind.code(), requestId);
         }
         if (e instanceof ChatTemplateException) {
-            return new ErrorDetail(e.getMessage(), kind.type(), "messages", kind.code());
+            return new ErrorDetail(e.getMessage(), kind.type(), "messages", kind.code(), requestId);
         }
         if (e instanceof JsonMappingException j && !j.getPath().isEmpty()) {
             String field = j.getPath().stream()
                     .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
                     .collect(Collectors.joining(".")).replace(".[", "[");
-            return new ErrorDetail("invalid value for " + field + ": " + firstLine(j.getOriginalMessage()), kind.type(), field, kind.code());
+            if (e instanceof UnrecognizedPropertyException u) {
+                String hint = UNKNOWN_FIELD_HINTS.getOrDefault(u.getPropertyName(), "is not a field Tessera implements here; "
+                        + "the accepted fields and extensions are listed in the API reference (/q/openapi)");
+                // the name is the client's: param keeps a bounded piece of it
+                String param = field.length() <= MAX_PARAM ? field : field.substring(0, MAX_PARAM);
+                return new ErrorDetail(InvalidRequestException.quote(field) + " " + hint, kind.type(), param,
+                        "unsupported_field", requestId);
+            }
+            return new ErrorDetail("invalid value for " + field + ": " + firstLine(j.getOriginalMessage()), kind.type(), field, kind.code(), requestId);
         }
         if (e instanceof JsonProcessingException j) {
-            return new ErrorDetail("the body is not valid JSON: " + firstLine(j.getOriginalMessage()), kind.type(), null, kind.code());
+            return new ErrorDetail("the body is not valid JSON: " + firstLine(j.getOriginalMessage()), kind.type(), null, kind.code(), requestId);
         }
         if (kind == INTERNAL) {
-            return new ErrorDetail("internal error: " + e.getClass().getSimpleName(), kind.type(), null, null);
+            return new ErrorDetail("internal error: " + e.getClass().getSimpleName(), kind.type(), null, null, requestId);
         }
         if (kind == UNAUTHENTICATED && !(e instanceof RegistryException)) {
             // Quarkus's own messages say nothing to an API client
-            return new ErrorDetail("missing or invalid API key (Authorization: Bearer KEY)", kind.type(), null, kind.code());
+            return new ErrorDetail("missing or invalid API key (Authorization: Bearer KEY)", kind.type(), null, kind.code(), requestId);
         }
         if (kind == FORBIDDEN && !(e instanceof RegistryException)) {
             // the only role refused is the tenant's, on calls for the operator
-            return new ErrorDetail("this call needs the admin key", kind.type(), null, kind.code());
+            return new ErrorDetail("this call needs the admin key", kind.type(), null, kind.code(), requestId);
         }
         if (e instanceof CheckpointException) {
             // the reason names files on the server: it goes to the log, not to the client
-            return new ErrorDetail("the adapter could not be loaded; the server log has the reason", kind.type(), null, kind.code());
+            return new ErrorDetail("the adapter could not be loaded; the server log has the reason", kind.type(), null, kind.code(), requestId);
         }
-        return new ErrorDetail(e.getMessage(), kind.type(), null, kind.code());
+        return new ErrorDetail(e.getMessage(), kind.type(), null, kind.code(), requestId);
     }
 
     private static String firstLine(String s) {

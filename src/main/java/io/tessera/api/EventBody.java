@@ -24,6 +24,9 @@ final class EventBody {
 
     /** One endpoint's JSON layout. One instance per request, so it may carry state from chunk to chunk. */
     interface Format {
+        /** The completion's id, as every response object and chunk carries it. */
+        String id();
+
         Object response(List<Generation.Token> tokens, Finished finished);
 
         /** The chunks one token adds (none when the client would see nothing). */
@@ -36,7 +39,7 @@ final class EventBody {
     }
 
     static RestMulti<String> write(Multi<Inference.Event> events, boolean stream, boolean includeUsage, Format format,
-                                   ObjectMapper json) {
+                                   ObjectMapper json, String requestId) {
         if (!stream) {
             Multi<String> body = events.collect().asList()
                     .map(all -> json(json, whole(all, format)))
@@ -47,7 +50,7 @@ final class EventBody {
         Multi<String> frames = events
                 .onItem().transformToIterable(e -> frames(e, format, includeUsage, json))
                 .onItem().invoke(() -> started.set(true))
-                .onFailure(e -> started.get()).recoverWithItem(e -> data(json, ErrorMapper.body(e)));
+                .onFailure(e -> started.get()).recoverWithItem(e -> data(json, ErrorMapper.body(e, requestId)));
         return RestMulti.fromMultiData(frames)
                 .withDemand(DEMAND)
                 .header("Content-Type", "text/event-stream")

@@ -1,5 +1,6 @@
 package io.tessera.api;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.operators.multi.processors.UnicastProcessor;
@@ -15,10 +16,12 @@ import io.tessera.scheduler.Scheduler;
 import io.tessera.security.Accounting;
 import io.tessera.security.Caller;
 import io.tessera.service.ServingState;
+import io.vertx.core.http.HttpServerRequest;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.function.Function;
 import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.RestMulti;
 
 /** The request path both endpoints share: resolve the model, hold a queue place, tokenize, submit, stream events. */
 @ApplicationScoped
@@ -36,6 +39,12 @@ public class Inference {
 
     @Inject
     Accounting accounting;
+
+    @Inject
+    HttpServerRequest request;
+
+    @Inject
+    ObjectMapper json;
 
     /** What a model name resolved to: the base model (adapter null) or one of the caller's adapters. */
     record Target(String name, AdapterRef adapter) {
@@ -67,13 +76,21 @@ public class Inference {
         return state.host();
     }
 
+    /** Submits the request and writes its events in the endpoint's format: one JSON body, or a stream. */
+    RestMulti<String> respond(SamplingFields f, EventBody.Format format, Function<ModelHost, int[]> tokenize, Prepared prepared) {
+        String requestId = RequestIds.of(request);
+        Multi<Event> events = submit(f, format.id(), requestId, tokenize, prepared);
+        return EventBody.write(events, RequestReader.stream(f), RequestReader.includeUsage(f), format, json, requestId);
+    }
+
     /**
      * Queues a request. Refusals come in this order, each before costlier work: shutting down or loading (503),
      * fields checked without the prompt (400), unknown model (404: another tenant's adapter too), tenant over its
      * rate limits (429), queue full (429); then, once the prompt is tokenized, sampling fields and the context limit
      * (400). Cancelling the returned stream cancels the sequence.
      */
-    Multi<Event> submit(SamplingFields f, Function<ModelHost, int[]> tokenize, Prepared prepared) {
+    private Multi<Event> submit(SamplingFields f, String completionId, String requestId, Function<ModelHost, int[]> tokenize,
+                                Prepared prepared) {
         Scheduler scheduler = state.scheduler();
         ModelHost host = scheduler.host();
         RequestReader.checkCommon(f);
@@ -83,7 +100,8 @@ public class Inference {
         accounting.admit(who);
         try (Scheduler.Place place = scheduler.reserve()) {
             int[] prompt = tokenize.apply(host);
-            LOG.debugf("%s: %d prompt tokens for user %s", target.name(), prompt.length, f.user());
+            // both ids: the client knows the request's, the response carries the completion's
+            LOG.infof("%s request %s: %s, %d prompt tokens", completionId, requestId, target.name(), prompt.length);
             SamplingParams params = prepared.params(prompt.length + target.virtualTokens(), attention, host.contextLimit(),
                     scheduler.maxNewTokens());
             UnicastProcessor<Event> events = UnicastProcessor.create();

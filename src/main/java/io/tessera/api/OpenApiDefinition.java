@@ -9,6 +9,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.enums.SecuritySchemeType;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityScheme;
+import org.eclipse.microprofile.openapi.annotations.servers.Server;
 
 /**
  * The document's header, its security scheme (the bearer key: a tenant's or the admin key; each operation's roles
@@ -16,7 +17,13 @@ import org.eclipse.microprofile.openapi.annotations.security.SecurityScheme;
  * endpoints refer to.
  */
 @OpenAPIDefinition(
-        info = @Info(title = "Tessera", version = "1", description = "OpenAI-compatible inference with per-tenant adapters"),
+        info = @Info(title = "Tessera", version = "1", description = "OpenAI-compatible inference with per-tenant adapters. "
+                + "Request fields beyond OpenAI's are the extensions attention, ignore_eos, top_k, min_p and "
+                + "repetition_penalty; any other field Tessera does not implement is a 400 naming it in param (code "
+                + "unsupported_field), never ignored. Every response carries X-Request-Id: the request's own when it is at "
+                + "most 128 letters, digits, '-', '_', '.' or ':', else a generated one; error bodies repeat it as "
+                + "error.request_id."),
+        servers = @Server(url = "/", description = "The service that serves this document"),
         components = @Components(securitySchemes = @SecurityScheme(securitySchemeName = OpenApiDefinition.BEARER,
                 type = SecuritySchemeType.HTTP, scheme = "bearer",
                 description = "A tenant's API key (tsk_...), or the admin key (tessera.security.admin-key)"),
@@ -38,11 +45,18 @@ import org.eclipse.microprofile.openapi.annotations.security.SecurityScheme;
             @APIResponse(name = "ModelNotFound", responseCode = "404", description = "No such model or adapter for the caller",
                     content = @Content(mediaType = "application/json", schema = @Schema(implementation = ErrorResponse.class))),
             @APIResponse(name = "RequestTooLarge", responseCode = "413",
-                    description = "The body is larger than tessera.api.max-request-bytes",
+                    description = "The body is larger than this server's limit: tessera.api.max-request-bytes for inference, "
+                            + "tessera.registry.max-upload-bytes otherwise",
                     content = @Content(mediaType = "application/json", schema = @Schema(implementation = ErrorResponse.class))),
             @APIResponse(name = "QueueFull", responseCode = "429", description = "The queue is full; retry after Retry-After seconds",
                     content = @Content(mediaType = "application/json", schema = @Schema(implementation = ErrorResponse.class))),
             @APIResponse(name = "Unavailable", responseCode = "503", description = "The model is loading or the server is shutting down",
+                    content = @Content(mediaType = "application/json", schema = @Schema(implementation = ErrorResponse.class))),
+            @APIResponse(name = "UnsupportedMediaType", responseCode = "415",
+                    description = "A Content-Type the operation does not read (code unsupported_media_type)",
+                    content = @Content(mediaType = "application/json", schema = @Schema(implementation = ErrorResponse.class))),
+            @APIResponse(name = "RegistryUnavailable", responseCode = "503",
+                    description = "Postgres, which holds tenants, keys and adapters, is unreachable (code registry_unavailable)",
                     content = @Content(mediaType = "application/json", schema = @Schema(implementation = ErrorResponse.class))),
             @APIResponse(name = "Timeout", responseCode = "504", description = "Not finished within tessera.scheduler.request-timeout",
                     content = @Content(mediaType = "application/json", schema = @Schema(implementation = ErrorResponse.class)))}))

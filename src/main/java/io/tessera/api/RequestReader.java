@@ -129,6 +129,16 @@ final class RequestReader {
             if (f.frequencyPenalty() != null) {
                 b.frequencyPenalty(f.frequencyPenalty());
             }
+            if (f.topK() != null) {
+                // vLLM's -1 for off as well as 0
+                b.topK(f.topK() == -1 ? 0 : f.topK());
+            }
+            if (f.minP() != null) {
+                b.minP(f.minP());
+            }
+            if (f.repetitionPenalty() != null) {
+                b.repetitionPenalty(f.repetitionPenalty());
+            }
             return b.build();
         } catch (IllegalArgumentException e) {
             String m = e.getMessage();

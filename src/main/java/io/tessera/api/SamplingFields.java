@@ -1,6 +1,10 @@
 package io.tessera.api;
 
-/** The request fields completions and chat share, read in one place ({@link RequestReader}). */
+/**
+ * The request fields completions and chat share, read in one place ({@link RequestReader}). Besides OpenAI's, the
+ * accepted extensions: {@code attention}, {@code ignore_eos} and vLLM's {@code top_k}, {@code min_p},
+ * {@code repetition_penalty}. Any other field is refused (400 naming it), never ignored.
+ */
 interface SamplingFields {
     String model();
 
@@ -18,8 +22,6 @@ interface SamplingFields {
 
     Integer n();
 
-    String user();
-
     Boolean stream();
 
     StreamOptions streamOptions();
@@ -27,4 +29,10 @@ interface SamplingFields {
     AttentionSpec attention();
 
     Boolean ignoreEos();
+
+    Integer topK();
+
+    Float minP();
+
+    Float repetitionPenalty();
 }

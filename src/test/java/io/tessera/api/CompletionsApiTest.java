@@ -158,6 +158,30 @@ class CompletionsApiTest extends ServiceTest {
             assertThat(data.get(i).get("parent").asText()).isEqualTo(BASE);
             assertThat(data.get(i).get("object").asText()).isEqualTo("model");
         }
+        for (JsonNode m : data) {
+            // the demo model's trained length (256) within the KV room
+            assertThat(m.get("max_model_len").asInt()).as(m.get("id").asText()).isEqualTo(state.host().contextLimit()).isPositive();
+        }
+    }
+
+    @Test
+    void oneModelIsRetrievedByIdWithItsVersionsUploadTime() throws IOException {
+        JsonNode base = JSON.readTree(given().get("/v1/models/" + BASE).then().statusCode(200).extract().asString());
+        assertThat(base.get("id").asText()).isEqualTo(BASE);
+        assertThat(base.get("max_model_len").asInt()).isEqualTo(state.host().contextLimit());
+        JsonNode lora = JSON.readTree(given().get("/v1/models/research-lora").then().statusCode(200).extract().asString());
+        assertThat(lora.get("parent").asText()).isEqualTo(BASE);
+        assertThat(lora).isEqualTo(JSON.readTree(given().get("/v1/models").asString()).get("data").get(3));
+        // created is the active version's upload time in the registry, not the time of a request
+        JsonNode detail = JSON.readTree(given().get("/v1/admin/adapters/research-lora").then().statusCode(200).extract().asString());
+        int active = detail.at("/adapter/active_version").asInt();
+        for (JsonNode v : detail.get("versions")) {
+            if (v.get("version").asInt() == active) {
+                assertThat(lora.get("created").asLong()).isEqualTo(java.time.Instant.parse(v.get("created_at").asText()).getEpochSecond());
+            }
+        }
+        ErrorsApiTest.error(given().get("/v1/models/no-such-model"), 404);
+        ErrorsApiTest.error(given().get("/v1/models/research-lora@99"), 404);
     }
 
     @Test

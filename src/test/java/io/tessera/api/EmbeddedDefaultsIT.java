@@ -44,6 +44,8 @@ class EmbeddedDefaultsIT {
                             "temperature", 0))
                     .post("/v1/completions").then().statusCode(200);
             assertThat(data.resolve("store/blobs/sha256")).isDirectory();
+            // the API reference is served in production too (quarkus.swagger-ui.always-include)
+            given().baseUri(r.url()).get("/q/swagger-ui/").then().statusCode(200);
         }
     }
 

@@ -24,8 +24,9 @@ class ErrorsApiTest extends ServiceTest {
         JsonNode body = JSON.readTree(r.asString());
         JsonNode e = body.get("error");
         assertThat(e).isNotNull();
-        assertThat(e.fieldNames()).toIterable().containsExactly("message", "type", "param", "code");
+        assertThat(e.fieldNames()).toIterable().containsExactly("message", "type", "param", "code", "request_id");
         assertThat(e.get("message").asText()).isNotBlank();
+        assertThat(e.get("request_id").asText()).isEqualTo(r.header(RequestIds.HEADER)).isNotBlank();
         return e;
     }
 
@@ -127,9 +128,22 @@ class ErrorsApiTest extends ServiceTest {
     }
 
     @Test
-    void unknownPathsAndMethodsGetOpenAiBodiesToo() throws IOException {
+    void unknownPathsMethodsAndMediaTypesGetOpenAiBodiesSayingWhatIsServed() throws IOException {
         error(given().get("/v1/engines"), 404);
-        error(given().get("/v1/completions"), 405);
+        JsonNode embeddings = error(post("/v1/embeddings", "{\"model\":\"demo-llama\",\"input\":\"x\"}"), 404);
+        assertThat(embeddings.get("code").asText()).isEqualTo("unknown_url");
+        assertThat(embeddings.get("message").asText()).contains("POST /v1/embeddings").contains("/v1/chat/completions")
+                .doesNotContain("HTTP 404");
+        JsonNode method = error(given().get("/v1/completions"), 405);
+        assertThat(method.get("code").asText()).isEqualTo("method_not_allowed");
+        assertThat(method.get("message").asText()).contains("GET /v1/completions").contains("/q/openapi");
+        JsonNode form = error(given().contentType("application/x-www-form-urlencoded").formParam("model", "demo-llama")
+                .post("/v1/completions"), 415);
+        assertThat(form.get("code").asText()).isEqualTo("unsupported_media_type");
+        assertThat(form.get("message").asText()).contains("application/x-www-form-urlencoded").contains("application/json")
+                .doesNotContain("@Consumes");
+        // without a key as well
+        error(given().auth().none().post("/v1/embeddings"), 404);
     }
 
     private static final String CHAT = "{\"model\":\"demo-llama\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]";

@@ -208,9 +208,13 @@ class ObservabilityApiTest extends ServiceTest {
             String tooLarge = "{\"model\":\"demo-llama\"," + prompt.formatted(big) + "}";
             answers.add(answer("post", path, 413, complete(path, demoKey, tooLarge)));
             answers.add(answer("post", path, 429, complete(path, limitedKey, ok)));   // the minute's one request is spent
+            answers.add(answer("post", path, 415, as(demoKey).contentType("text/plain").body(ok).post(path)));
         }
         answers.add(answer("get", "/v1/models", 200, as(demoKey).get("/v1/models")));
         answers.add(answer("get", "/v1/models", 401, as(null).get("/v1/models")));
+        answers.add(answer("get", "/v1/models/{model}", 200, as(demoKey).get("/v1/models/research-lora@1")));
+        answers.add(answer("get", "/v1/models/{model}", 404, as(demoKey).get("/v1/models/nope")));
+        answers.add(answer("get", "/v1/models/{model}", 401, as(null).get("/v1/models/demo-llama")));
 
         String adapters = "/v1/admin/adapters";
         byte[] lora = AdminApi.seedZip("research-lora");
@@ -248,6 +252,12 @@ class ObservabilityApiTest extends ServiceTest {
                 .map(Answer::toString).toList();
         assertThat(undocumented).as("statuses the code answers that the document does not list (all answers: %s)", answers)
                 .isEmpty();
+    }
+
+    @Test
+    void swaggerUiServesTheDocumentWithoutAKey() {
+        RestAssured.requestSpecification = null;
+        assertThat(given().get("/q/swagger-ui/").then().statusCode(200).extract().asString()).containsIgnoringCase("swagger");
     }
 
     @Test

@@ -65,5 +65,9 @@ class OpenAiNodeClientTest extends ServiceTest {
 
         assertThat(r.at("/notFound/status").asInt()).isEqualTo(404);
         assertThat(r.at("/notFound/code").asText()).isEqualTo("model_not_found");
+        // the client reads the request id from the X-Request-Id header
+        assertThat(r.at("/notFound/requestId").asText()).matches("req_[0-9a-f]{32}");
+        assertThat(r.at("/retrieved/id").asText()).isEqualTo("research-lora");
+        assertThat(r.at("/retrieved/maxModelLen").asInt()).isEqualTo(state.host().contextLimit());
     }
 }

@@ -109,6 +109,43 @@ public class RegistryInferenceTest {
     }
 
     @Test
+    void nameAtVersionServesThatVersionBeforeItIsActivatedAndOnlyToItsTenant() throws IOException {
+        String[] a = AdminApi.newTenant("try");
+        String[] b = AdminApi.newTenant("try-other");
+        String greedy = reference("research-lora");
+        AdminApi.upload(a[1], null, "research-lora", AdminApi.seedZip("research-lora"), "v1.zip", null).then().statusCode(201)
+                .body("active_version", equalTo(1)).body("uploaded.version", equalTo(1)).body("uploaded.active", equalTo(true));
+        Map<String, Object> files = Archives.filesOf(AdminApi.SEED.resolve("research-lora"));
+        files.put("adapter_config.json", new String((byte[]) files.get("adapter_config.json"), StandardCharsets.UTF_8)
+                .replace("\"lora_alpha\": 32", "\"lora_alpha\": 8").getBytes(StandardCharsets.UTF_8));
+        byte[] v2 = Archives.zip(files);
+        // not activated: the answer says which version was stored and its size, and what stays active
+        AdminApi.upload(a[1], null, "research-lora", v2, "v2.zip", "false").then().statusCode(201)
+                .body("active_version", equalTo(1)).body("uploaded.version", equalTo(2))
+                .body("uploaded.size_bytes", equalTo(v2.length)).body("uploaded.active", equalTo(false));
+
+        String tried = text(a[1], "research-lora@2");
+        assertThat(tried).isNotEqualTo(greedy);
+        assertThat(text(a[1], "research-lora")).isEqualTo(greedy);
+        assertThat(text(a[1], "research-lora@1")).isEqualTo(greedy);
+        complete(a[1], "research-lora@2").then().body("model", equalTo("research-lora@2"));
+        given().auth().oauth2(a[1]).get("/v1/models/research-lora@2").then().statusCode(200).body("id", equalTo("research-lora@2"));
+        for (String missing : new String[] {"research-lora@3", "research-lora@0", "research-lora@-1", "research-lora@",
+            "research-lora@x", "research-lora@2147483648", "research-lora@99999999999999999999", "research-lora@2@2", "@2"}) {
+            complete(a[1], missing).then().statusCode(404).body("error.code", equalTo("model_not_found"));
+        }
+        complete(b[1], "research-lora@1").then().statusCode(404);
+        complete(ADMIN, "research-lora@1").then().statusCode(404);
+
+        // activating it makes the plain name answer as the version tried
+        given().auth().oauth2(a[1]).contentType("application/json").body(Map.of("version", 2))
+                .post("/v1/admin/adapters/research-lora/activate").then().statusCode(200);
+        assertThat(text(a[1], "research-lora")).isEqualTo(tried);
+        given().auth().oauth2(a[1]).delete("/v1/admin/adapters/research-lora").then().statusCode(204);
+        complete(a[1], "research-lora@1").then().statusCode(404);
+    }
+
+    @Test
     void aStreamKeepsTheVersionItStartedWithWhileANewOneIsActivated() throws Exception {
         String[] a = AdminApi.newTenant("swap");
         String v1 = uploadAndCompleteLong(a[1]);

@@ -6,6 +6,7 @@ import io.quarkus.security.identity.SecurityIdentity;
 import io.tessera.adapters.AdapterRegistry;
 import io.tessera.adapters.AdapterViews.AdapterDetail;
 import io.tessera.adapters.AdapterViews.AdapterView;
+import io.tessera.adapters.AdapterViews.Uploaded;
 import io.tessera.api.ErrorResponse;
 import io.tessera.persistence.RegistryException;
 import io.tessera.security.Caller;
@@ -25,6 +26,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
@@ -50,8 +52,9 @@ public class AdaptersResource {
 
     @POST
     @Consumes(MediaType.MULTIPART_FORM_DATA)
-    @APIResponse(responseCode = "201", description = "stored; the adapter with its new version",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = AdapterView.class)))
+    @APIResponse(responseCode = "201", description = "stored: the adapter (its active version's facts) and, in uploaded, "
+            + "the version just stored (its number and size; with activate=false not the active one)",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Uploaded.class)))
     @APIResponse(responseCode = "400", description = "not a .zip or .tar.gz, an unsafe entry, or a name not allowed",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ErrorResponse.class)))
     @APIResponse(responseCode = "413", description = "over a size limit (upload, unpacked bytes, entries, "
@@ -63,6 +66,7 @@ public class AdaptersResource {
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ErrorResponse.class)))
     @APIResponse(responseCode = "507", description = "the store's disk is full (code insufficient_storage); nothing was kept",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ErrorResponse.class)))
+    @Operation(operationId = "uploadAdapter")
     public Response upload(@RestForm String name, @RestForm("file") FileUpload file, @RestForm String activate,
                            @RestForm String tenant, @QueryParam("tenant") String tenantQuery)
             throws InsufficientStorageException {
@@ -72,7 +76,7 @@ public class AdaptersResource {
         if (activate != null && !activate.equals("true") && !activate.equals("false")) {
             throw new RegistryException(INVALID, "activate must be true or false");
         }
-        AdapterView v;
+        Uploaded v;
         try {
             v = registry.upload(Caller.of(identity), tenant != null ? tenant : tenantQuery, name, file.uploadedFile(),
                     !"false".equals(activate));
@@ -86,18 +90,21 @@ public class AdaptersResource {
     }
 
     @GET
+    @Operation(operationId = "listAdapters")
     public Map<String, List<AdapterView>> list(@QueryParam("tenant") String tenant) {
         return Map.of("data", registry.list(Caller.of(identity), tenant));
     }
 
     @GET
     @Path("/{name}")
+    @Operation(operationId = "getAdapter")
     public AdapterDetail get(@PathParam("name") String name, @QueryParam("tenant") String tenant) {
         return registry.get(Caller.of(identity), tenant, name);
     }
 
     @POST
     @Path("/{name}/activate")
+    @Operation(operationId = "activateAdapterVersion")
     public AdapterView activate(@PathParam("name") String name, @QueryParam("tenant") String tenant, ActivateBody body) {
         if (body == null || body.version() == null) {
             throw new RegistryException(INVALID, "body must be {\"version\": n}");
@@ -108,6 +115,7 @@ public class AdaptersResource {
     @POST
     @Path("/{name}/pin")
     @RolesAllowed(Caller.ADMIN_ROLE)   // pinning holds memory every tenant shares
+    @Operation(operationId = "pinAdapter")
     public AdapterView pin(@PathParam("name") String name, @QueryParam("tenant") String tenant) {
         return registry.pin(Caller.of(identity), tenant, name, true);
     }
@@ -115,6 +123,7 @@ public class AdaptersResource {
     @POST
     @Path("/{name}/unpin")
     @RolesAllowed(Caller.ADMIN_ROLE)
+    @Operation(operationId = "unpinAdapter")
     public AdapterView unpin(@PathParam("name") String name, @QueryParam("tenant") String tenant) {
         return registry.pin(Caller.of(identity), tenant, name, false);
     }
@@ -122,6 +131,7 @@ public class AdaptersResource {
     @DELETE
     @APIResponse(responseCode = "204", description = "deleted, every version")
     @Path("/{name}")
+    @Operation(operationId = "deleteAdapter")
     public Response delete(@PathParam("name") String name, @QueryParam("tenant") String tenant) {
         registry.delete(Caller.of(identity), tenant, name);
         return Response.noContent().build();

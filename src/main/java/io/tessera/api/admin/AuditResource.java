@@ -16,6 +16,7 @@ import jakarta.ws.rs.QueryParam;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** The audit log, newest first: a tenant key sees its tenant's entries, the admin key all or one tenant's. */
@@ -31,6 +32,7 @@ public class AuditResource {
     SecurityIdentity identity;
 
     @GET
+    @Operation(operationId = "listAuditEntries")
     public Map<String, List<AuditView>> list(@QueryParam("tenant") String tenant, @QueryParam("limit") @DefaultValue("100") int limit) {
         Caller caller = Caller.of(identity);
         return Map.of("data", Db.tx(() -> {

@@ -23,6 +23,7 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
@@ -48,6 +49,7 @@ public class TenantsResource {
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = IssuedKey.class)))
     @APIResponse(responseCode = "409", description = "the name is taken",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ErrorResponse.class)))
+    @Operation(operationId = "createTenant")
     public Response create(CreateTenant body) {
         if (body == null) {
             throw new RegistryException(RegistryException.Problem.INVALID,
@@ -58,6 +60,7 @@ public class TenantsResource {
     }
 
     @GET
+    @Operation(operationId = "listTenants")
     public Map<String, List<TenantView>> list() {
         return Map.of("data", tenants.list());
     }
@@ -66,6 +69,7 @@ public class TenantsResource {
     @Path("/{name}/keys")
     @APIResponse(responseCode = "201", description = "a new key (shown this once)",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = IssuedKey.class)))
+    @Operation(operationId = "issueKey")
     public Response issueKey(@PathParam("name") String name) {
         Names.check("tenant name", name);
         return Response.status(201).entity(tenants.issueKey(Caller.of(identity), name)).build();
@@ -75,6 +79,7 @@ public class TenantsResource {
     @DELETE
     @APIResponse(responseCode = "204", description = "deleted, with its keys and adapters")
     @Path("/{name}")
+    @Operation(operationId = "deleteTenant")
     public Response delete(@PathParam("name") String name) {
         Names.check("tenant name", name);
         deletion.delete(Caller.of(identity), name);
@@ -83,6 +88,7 @@ public class TenantsResource {
 
     @GET
     @Path("/{name}/keys")
+    @Operation(operationId = "listKeys")
     public Map<String, List<KeyView>> keys(@PathParam("name") String name) {
         Names.check("tenant name", name);
         return Map.of("data", tenants.keys(name));
@@ -92,6 +98,7 @@ public class TenantsResource {
     @DELETE
     @APIResponse(responseCode = "204", description = "revoked (also when it already was)")
     @Path("/{name}/keys/{id}")
+    @Operation(operationId = "revokeKey")
     public Response revokeKey(@PathParam("name") String name, @PathParam("id") long id) {
         Names.check("tenant name", name);
         tenants.revokeKey(Caller.of(identity), name, id);

@@ -12,6 +12,7 @@ import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.QueryParam;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** Usage of one tenant by model: the key's tenant, or for the admin key the one named by {@code tenant}. */
@@ -25,6 +26,7 @@ public class UsageResource {
     SecurityIdentity identity;
 
     @GET
+    @Operation(operationId = "getUsage")
     public Map<String, Object> get(@QueryParam("tenant") String tenant) {
         Caller caller = Caller.of(identity);
         long id = Db.tx(() -> AdapterRegistry.tenant(caller, tenant).id);

@@ -234,7 +234,7 @@ public final class Sampler {
         return List.of(top);
     }
 
-    /** Temperature, top-k, top-p and a random draw. May overwrite {@code x} when it is the scratch array. */
+    /** Temperature, top-k, min-p, top-p and a random draw. May overwrite {@code x} when it is the scratch array. */
     private int draw(float[] x) {
         float m = max(x);
         if (Float.isInfinite(m)) {
@@ -243,6 +243,8 @@ public final class Sampler {
         }
         int k = params.topK();
         float floor = k > 0 && k < vocabSize ? kthLargest(x, k) : Float.NEGATIVE_INFINITY;
+        // min-p compares with the most likely token, whose weight below is exp(0) = 1
+        float minP = params.minP();
         boolean nucleus = bucketMass != null;
         if (nucleus) {
             Arrays.fill(bucketMass, 0);
@@ -254,6 +256,9 @@ public final class Sampler {
             float v = x[i];
             // Subtracting the max keeps exp in (0, 1]; NaN fails the comparison and gets probability 0.
             float e = v >= floor ? (float) Math.exp(((double) v - m) / temperature) : 0f;
+            if (e < minP) {
+                e = 0f;
+            }
             p[i] = e;
             sum += e;
             if (nucleus) {

@@ -10,6 +10,8 @@ import java.util.Set;
  * @param temperature       0 means greedy; in [0, 2]
  * @param topP              nucleus mass in (0, 1]; 1 = off
  * @param topK              keep the k highest logits (ties with the k-th included); 0 = off
+ * @param minP              keep tokens at least this fraction as likely as the most likely one (after temperature and
+ *                          top-k, before top-p; as vLLM); in [0, 1], 0 = off
  * @param seed              makes sampling reproducible per request; null = random
  * @param maxTokens         at least 1
  * @param stop              stop strings, none empty; at most {@value #MAX_STOPS} of at most {@value #MAX_STOP_LENGTH}
@@ -22,7 +24,7 @@ import java.util.Set;
  * @param topLogprobs       number of most likely alternatives to report, in [0, 20]
  * @param ignoreEos         keep generating past the end-of-sequence token
  */
-public record SamplingParams(float temperature, float topP, int topK, Long seed, int maxTokens,
+public record SamplingParams(float temperature, float topP, int topK, float minP, Long seed, int maxTokens,
         List<String> stop, Set<Integer> stopTokenIds, float presencePenalty, float frequencyPenalty,
         float repetitionPenalty, boolean logprobs, int topLogprobs, boolean ignoreEos) {
 
@@ -39,6 +41,9 @@ public record SamplingParams(float temperature, float topP, int topK, Long seed,
         }
         if (topK < 0) {
             throw invalid("top_k", "must be >= 0 (0 disables it)", topK);
+        }
+        if (!(minP >= 0f && minP <= 1f)) {
+            throw invalid("min_p", "must be in [0, 1] (0 disables it)", minP);
         }
         if (maxTokens < 1) {
             throw invalid("max_tokens", "must be >= 1", maxTokens);
@@ -97,7 +102,7 @@ public record SamplingParams(float temperature, float topP, int topK, Long seed,
 
     Builder toBuilder() {
         return new Builder()
-                .temperature(temperature).topP(topP).topK(topK).seed(seed).maxTokens(maxTokens)
+                .temperature(temperature).topP(topP).topK(topK).minP(minP).seed(seed).maxTokens(maxTokens)
                 .stop(stop).stopTokenIds(stopTokenIds)
                 .presencePenalty(presencePenalty).frequencyPenalty(frequencyPenalty)
                 .repetitionPenalty(repetitionPenalty)
@@ -109,6 +114,7 @@ public record SamplingParams(float temperature, float topP, int topK, Long seed,
         private float temperature = 1f;
         private float topP = 1f;
         private int topK;
+        private float minP;
         private Long seed;
         private int maxTokens = 16;
         private List<String> stop = List.of();
@@ -135,6 +141,11 @@ public record SamplingParams(float temperature, float topP, int topK, Long seed,
 
         public Builder topK(int topK) {
             this.topK = topK;
+            return this;
+        }
+
+        public Builder minP(float minP) {
+            this.minP = minP;
             return this;
         }
 
@@ -189,7 +200,7 @@ public record SamplingParams(float temperature, float topP, int topK, Long seed,
         }
 
         public SamplingParams build() {
-            return new SamplingParams(temperature, topP, topK, seed, maxTokens, stop, stopTokenIds,
+            return new SamplingParams(temperature, topP, topK, minP, seed, maxTokens, stop, stopTokenIds,
                     presencePenalty, frequencyPenalty, repetitionPenalty, logprobs, topLogprobs, ignoreEos);
         }
     }

@@ -152,6 +152,20 @@ class SamplerTest {
         assertThat(freq[2]).isCloseTo(1 - keep1, within(0.015));
     }
 
+    // --- min-p ---
+
+    @Test
+    void minPDropsTokensLessThanThatFractionOfTheLikeliest() {
+        // probabilities 0.5, 0.3, 0.2: min_p 0.5 keeps 0.5 and 0.3 (>= 0.25), renormalized 5 : 3
+        float[] logits = logOf(0.5, 0.3, 0.2);
+        double[] freq = frequencies(sampler(seeded().minP(0.5f).build(), 3), logits, 3, 20_000);
+
+        assertThat(freq[2]).isZero();
+        assertThat(freq[0]).isCloseTo(5 / 8.0, within(0.015));
+        // after temperature: at 0.5 the probabilities square (0.25 : 0.09 : 0.04), and 0.09 < 0.5 * 0.25
+        assertThat(drawn(sampler(seeded().temperature(0.5f).minP(0.5f).build(), 3), logits, 1000)).containsExactly(0);
+    }
+
     @Test
     void topKKeepsTiesWithTheKthLogit() {
         // As in Hugging Face and vLLM: everything >= the k-th largest logit survives.
