@@ -48,7 +48,7 @@ final class PromptStore implements AdapterStore {
     }
 
     @Override
-    public AdapterBatch batch(NDManager step, Placement[] rows, int[] positions) {
+    public AdapterBatch batch(NDManager step, Placement[] rows, int[] positions, boolean[] generated) {
         // a sequence's virtual tokens are its first positions, all in its first step: runs of rows at 0..N-1
         List<Integer> starts = new ArrayList<>();
         for (int i = 0; i < rows.length; i++) {
