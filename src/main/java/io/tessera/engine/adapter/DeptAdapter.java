@@ -49,12 +49,11 @@ public record DeptAdapter(int virtualTokens, int maxLength, int rank, int hidden
         int maxLength = positive(source, cfg, "max_length", positions);
         // PEFT: the update's rank is at most min(max_length, hidden); beyond that it is full rank already
         int rank = positive(source, cfg, "r", Math.min(maxLength, hidden));
-        JsonNode alpha = cfg.get("lora_alpha");
-        if (alpha == null || !alpha.isNumber() || !Double.isFinite(alpha.doubleValue()) || alpha.doubleValue() <= 0) {
-            throw source.badConfig("lora_alpha must be a finite number > 0, not " + (alpha == null ? "missing" : AdapterLoader.brief(alpha.toString())));
+        if (!cfg.has("lora_alpha")) {
+            throw source.badConfig("lora_alpha is missing");
         }
         // the reference implementation's scaling: alpha / sqrt(r), not alpha / r
-        double scaling = alpha.doubleValue() / Math.sqrt(rank);
+        double scaling = LoraConfig.alpha(source, "lora_alpha", cfg.get("lora_alpha")) / Math.sqrt(rank);
         if (!Float.isFinite((float) scaling) || (float) scaling == 0) {
             throw source.badConfig("the scaling lora_alpha / sqrt(r) = " + scaling + " is not a positive finite float32");
         }
