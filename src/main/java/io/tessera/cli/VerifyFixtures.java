@@ -211,7 +211,7 @@ public final class VerifyFixtures implements Callable<Integer> {
         return out;
     }
 
-    static int argmax(float[] a, int from, int n) {
+    public static int argmax(float[] a, int from, int n) {
         int best = 0;
         for (int i = 1; i < n; i++) {
             if (a[from + i] > a[from + best]) {
