@@ -8,7 +8,6 @@ import io.tessera.engine.AdapterStore;
 import io.tessera.engine.AdapterWeights;
 import io.tessera.engine.DecoderModel;
 import io.tessera.engine.Rows;
-import io.tessera.engine.Site;
 import io.tessera.engine.Tensors;
 import java.util.ArrayList;
 import java.util.List;
@@ -118,19 +117,11 @@ final class DeptStore implements AdapterStore {
             return null;
         }
         boolean replaces = virtual;
-        return new AdapterBatch() {
-            @Override
-            public NDArray apply(Site site, int layer, NDArray x, NDArray y) {
-                return y;
-            }
-
-            @Override
-            public NDArray embed(NDArray x) {
-                // x [T, hidden]
-                NDArray kept = replaces ? x.mul(step.create(keep, new Shape(rows.length, 1)).toType(x.getDataType(), false)) : x;
-                return kept.add(Rows.select(table, step.create(index)));
-            }
-        };
+        return AdapterBatch.embedding(x -> {
+            // x [T, hidden]
+            NDArray kept = replaces ? x.mul(step.create(keep, new Shape(rows.length, 1)).toType(x.getDataType(), false)) : x;
+            return kept.add(Rows.select(table, step.create(index)));
+        });
     }
 
     @Override
