@@ -15,10 +15,7 @@ import java.util.List;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 
-/**
- * V2 moves rows written under V1 to the kind enum and each kind's own columns; V3 adds DePT and its max_length; the
- * enum is the engine's kinds.
- */
+/** V2 moves rows written under V1 to the kind enum and each kind's own columns; the enum is the engine's kinds. */
 class KindMigrationTest {
     private static final String SCHEMA = "kind_migration_test";
 
@@ -46,6 +43,7 @@ class KindMigrationTest {
                       (1, 1, repeat('a', 64), 1, 16, 'q_proj,v_proj'), (2, 1, repeat('b', 64), 1, 4, 'q_proj'),
                       (3, 1, repeat('c', 64), 1, 16, 'prompt'), (4, 1, repeat('d', 64), 1, null, 'expert groups 0,2')""");
             flyway(url, "latest").migrate();
+            // V3: DePT, a kind with a max_length of its own
             s.execute("insert into adapter (id, tenant_id, name, kind, base_model) values (5, 1, 'x', 'PROMPT_TUNING_LORA', 'm')");
             s.execute("""
                     insert into adapter_version (adapter_id, version, blob_sha256, size_bytes, rank, virtual_tokens, max_length,
