@@ -121,6 +121,7 @@ public class AdapterRegistry {
         Description d = in.description();
         v.rank = d.rank();
         v.virtualTokens = d.virtualTokens();
+        v.maxLength = d.maxLength();
         v.expertGroups = d.expertGroups() == null ? null : d.expertGroups().toArray(Integer[]::new);
         v.targetModules = d.targetModules();
         v.persist();

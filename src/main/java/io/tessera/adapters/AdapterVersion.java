@@ -33,11 +33,14 @@ public class AdapterVersion extends PanacheEntityBase {
     public String blobSha256;
     @Column(name = "size_bytes", nullable = false)
     public long sizeBytes;
-    /** LoRA and DoRA: the largest rank; null for other kinds. */
+    /** LoRA and DoRA: the largest rank; DePT: the rank of its embedding update; null for other kinds. */
     public Integer rank;
-    /** Prompt tuning: the embeddings it prepends; null for other kinds. */
+    /** Prompt tuning and DePT: the embeddings it prepends; null for other kinds. */
     @Column(name = "virtual_tokens")
     public Integer virtualTokens;
+    /** DePT: the prompt positions its embedding update covers; null for other kinds. */
+    @Column(name = "max_length")
+    public Integer maxLength;
     /** MoGE expert groups: the groups it replaces, ascending; null for other kinds. */
     @Column(name = "expert_groups")
     @JdbcTypeCode(SqlTypes.ARRAY)

@@ -13,17 +13,18 @@ public final class AdapterViews {
 
     /**
      * An adapter with the facts of its active version (null while none is active). A kind's own parameters are
-     * null for the other kinds: rank (LORA, DORA), virtual tokens (PROMPT_TUNING).
+     * null for the other kinds: rank (LORA, DORA, PROMPT_TUNING_LORA), virtual tokens (PROMPT_TUNING,
+     * PROMPT_TUNING_LORA), max length (PROMPT_TUNING_LORA).
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record AdapterView(String tenant, String name, String kind, String baseModel, Integer activeVersion,
-                              boolean pinned, Integer rank, Integer virtualTokens, String targetModules, Long sizeBytes,
-                              Instant updatedAt) {
+                              boolean pinned, Integer rank, Integer virtualTokens, Integer maxLength, String targetModules,
+                              Long sizeBytes, Instant updatedAt) {
     }
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record VersionView(int version, String sha256, long sizeBytes, Integer rank, Integer virtualTokens,
-                              String targetModules, Instant createdAt, boolean active) {
+                              Integer maxLength, String targetModules, Instant createdAt, boolean active) {
     }
 
     /**
@@ -41,12 +42,13 @@ public final class AdapterViews {
     static AdapterView view(RegisteredAdapter a, AdapterVersion active) {
         return new AdapterView(a.tenant.name, a.name, a.kind.name(), a.baseModel, a.activeVersion, a.pinned,
                 active == null ? null : active.rank, active == null ? null : active.virtualTokens,
+                active == null ? null : active.maxLength,
                 active == null ? null : active.targetModules,
                 active == null ? null : active.sizeBytes, a.updatedAt);
     }
 
     static VersionView view(AdapterVersion v, Integer activeVersion) {
-        return new VersionView(v.version, v.blobSha256, v.sizeBytes, v.rank, v.virtualTokens, v.targetModules, v.createdAt,
+        return new VersionView(v.version, v.blobSha256, v.sizeBytes, v.rank, v.virtualTokens, v.maxLength, v.targetModules, v.createdAt,
                 activeVersion != null && activeVersion == v.version);
     }
 }

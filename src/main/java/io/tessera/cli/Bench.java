@@ -303,7 +303,7 @@ public final class Bench implements Runnable {
         return dir;
     }
 
-    private static float[] gaussian(Random rnd, int n, float std) {
+    static float[] gaussian(Random rnd, int n, float std) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
             v[i] = (float) rnd.nextGaussian() * std;

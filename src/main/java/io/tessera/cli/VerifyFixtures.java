@@ -111,8 +111,9 @@ public final class VerifyFixtures implements Callable<Integer> {
             JsonNode c = group.get(i);
             AttentionPolicy policy = policy(c.get("attention"));
             String a = c.path("adapter").isNull() ? null : c.get("adapter").asText();
-            seqs[i] = engine.open(policy, a == null ? null : adapters.get(a));
-            prefill.add(new StepInput(seqs[i], ints(c.get("input_ids")), true));
+            int[] prompt = ints(c.get("input_ids"));
+            seqs[i] = engine.open(policy, a == null ? null : adapters.get(a), prompt.length);
+            prefill.add(new StepInput(seqs[i], prompt, true));
         }
         RoutingTrace trace = new RoutingTrace();
         List<float[]> logits = engine.step(prefill, trace);
@@ -210,7 +211,7 @@ public final class VerifyFixtures implements Callable<Integer> {
         return out;
     }
 
-    static int argmax(float[] a, int from, int n) {
+    public static int argmax(float[] a, int from, int n) {
         int best = 0;
         for (int i = 1; i < n; i++) {
             if (a[from + i] > a[from + best]) {

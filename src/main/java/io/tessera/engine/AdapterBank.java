@@ -59,8 +59,11 @@ public final class AdapterBank implements AutoCloseable {
         return stores.computeIfAbsent(adapter.storeType(), t -> t.create(model, manager));
     }
 
-    /** The step's adapter work for its packed rows (row i uses rowAdapters[i], null = base model, at positions[i]). */
-    AdapterBatch batch(NDManager step, List<ResidentAdapter> rowAdapters, int[] positions) {
+    /**
+     * The step's adapter work for its packed rows (row i uses rowAdapters[i], null = base model, at positions[i],
+     * a generated token where generated[i]).
+     */
+    AdapterBatch batch(NDManager step, List<ResidentAdapter> rowAdapters, int[] positions, boolean[] generated) {
         List<AdapterBatch> parts = new ArrayList<>(stores.size());
         for (AdapterStore store : stores.values()) {
             AdapterStore.Placement[] rows = null;
@@ -71,7 +74,7 @@ public final class AdapterBank implements AutoCloseable {
                     rows[i] = r.placement;
                 }
             }
-            AdapterBatch part = rows == null ? null : store.batch(step, rows, positions);
+            AdapterBatch part = rows == null ? null : store.batch(step, rows, positions, generated);
             if (part != null) {
                 parts.add(part);
             }

@@ -2,6 +2,7 @@ package io.tessera.engine;
 
 import ai.djl.ndarray.NDArray;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * The adapters of one step's rows, applied where the model asks: the input embeddings, the projection sites and
@@ -12,7 +13,7 @@ public interface AdapterBatch {
     /** y = x W for the packed rows; returns y with every row's adapter delta (and DoRA scaling) applied. */
     NDArray apply(Site site, int layer, NDArray x, NDArray y);
 
-    /** The packed rows' input embeddings [T, hidden], rows of virtual tokens replaced (in place). */
+    /** The packed rows' input embeddings [T, hidden] with the prompt kinds' changes: virtual tokens, DePT's update. */
     default NDArray embed(NDArray x) {
         return x;
     }
@@ -23,6 +24,21 @@ public interface AdapterBatch {
     }
 
     AdapterBatch NONE = (site, layer, x, y) -> y;
+
+    /** A part that changes only the input embeddings (the prompt kinds). */
+    static AdapterBatch embedding(UnaryOperator<NDArray> embed) {
+        return new AdapterBatch() {
+            @Override
+            public NDArray apply(Site site, int layer, NDArray x, NDArray y) {
+                return y;
+            }
+
+            @Override
+            public NDArray embed(NDArray x) {
+                return embed.apply(x);
+            }
+        };
+    }
 
     /** The stores' parts of one step, applied in order. */
     static AdapterBatch of(List<AdapterBatch> parts) {

@@ -30,9 +30,10 @@ public interface AdapterStore extends AutoCloseable {
 
     /**
      * This store's work for a step's packed rows, or null when it has none: {@code rows[i]} is row i's placement
-     * here (null: base model or another store), {@code positions[i]} the row's position in its sequence.
+     * here (null: base model or another store), {@code positions[i]} the row's position in its sequence,
+     * {@code generated[i]} whether the row is a token its sequence generated (past its prompt).
      */
-    AdapterBatch batch(NDManager step, Placement[] rows, int[] positions);
+    AdapterBatch batch(NDManager step, Placement[] rows, int[] positions, boolean[] generated);
 
     @Override
     void close();

@@ -157,8 +157,22 @@ public final class Engine implements AutoCloseable {
         return !pending.isEmpty();
     }
 
-    /** Claims a KV slot for a new sequence. The adapter, if any, must be installed and stays until release. */
+    /**
+     * Claims a KV slot for a sequence that only scores what it is fed (every token counts as its prompt). The
+     * adapter, if any, must be installed and stays until release.
+     */
     public Sequence open(AttentionPolicy policy, ResidentAdapter adapter) {
+        return open(policy, adapter, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Claims a KV slot for a sequence whose prompt has {@code promptLength} tokens: what it is fed after them is
+     * generated, which adapters may treat differently (DePT updates prompt embeddings only).
+     */
+    public Sequence open(AttentionPolicy policy, ResidentAdapter adapter, int promptLength) {
+        if (promptLength < 0) {
+            throw new IllegalArgumentException("prompt length " + promptLength + " is negative");
+        }
         if (running == cache.slots) {
             throw new CapacityException("all " + cache.slots + " KV slots are in use");
         }
@@ -170,6 +184,7 @@ public final class Engine implements AutoCloseable {
             adapters.retain(adapter);
         }
         Sequence s = new Sequence(nextSequenceId++, running, policy, adapter);
+        s.promptEnd = (int) Math.min(Integer.MAX_VALUE, (long) s.virtualTokens() + promptLength);
         bySlot[running++] = s;
         return s;
     }
@@ -267,6 +282,7 @@ public final class Engine implements AutoCloseable {
         int logitCount = 0;
         List<ResidentAdapter> rowAdapters = new ArrayList<>(total);
         int[] positions = new int[total];
+        boolean[] generated = new boolean[total];
         for (int i = 0; i < order.size(); i++) {
             StepInput in = order.get(i);
             Sequence s = in.sequence();
@@ -277,6 +293,7 @@ public final class Engine implements AutoCloseable {
                 ids[start + k] = k < virtual ? 0 : in.tokens()[k - virtual];
                 rowAdapters.add(s.adapter);
                 positions[start + k] = s.length + k;
+                generated[start + k] = s.length + k >= s.promptEnd;
             }
             int first = in.allLogits() ? start + virtual : start + rows.get(i).qLen() - 1;
             long[] lr = new long[start + rows.get(i).qLen() - first];
@@ -304,7 +321,7 @@ public final class Engine implements AutoCloseable {
         }
         float[] logits;
         try (NDManager step = root.newSubManager()) {
-            AdapterBatch batch = adapters.batch(step, rowAdapters, positions);
+            AdapterBatch batch = adapters.batch(step, rowAdapters, positions, generated);
             NDArray x = batch.embed(model.embed(step, ids));
             StepContext ctx = new StepContext(step, plan, batch, routing);
             logits = model.forward(ctx, x, cache, logitRows).toFloatArray();

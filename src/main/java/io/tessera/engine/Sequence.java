@@ -10,6 +10,7 @@ public final class Sequence {
     final ResidentAdapter adapter;
     int slot;
     int length;
+    int promptEnd;   // the first position past the prompt (virtual tokens included)
     boolean released;
 
     Sequence(long id, int slot, AttentionPolicy policy, ResidentAdapter adapter) {

@@ -296,7 +296,7 @@ public final class Scheduler implements AutoCloseable {
     /** Opens the job's sequence, taking what the prefix cache has for it; a failure fails this job alone. */
     private void open(Job job, ResidentAdapter adapter) {
         try {
-            job.seq = engine.open(job.request.attention(), adapter);
+            job.seq = engine.open(job.request.attention(), adapter, job.request.prompt().length);
             int cached = engine.reusePrefix(job.seq, job.request.tenant(), job.request.prompt());
             core.opened(job, cached, job.seq.length() == 0 ? job.seq.virtualTokens() : 0);
         } catch (RuntimeException e) {

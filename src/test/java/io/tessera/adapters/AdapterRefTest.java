@@ -17,6 +17,9 @@ class AdapterRefTest {
         assertThat(prompt.virtualTokens()).isEqualTo(16);
         assertThat(prompt.key()).isEqualTo(SEED.resolve("legal-prompt").toAbsolutePath().normalize().toString());
         assertThat(AdapterRef.fromDirectory(SEED.resolve("research-lora")).orElseThrow().virtualTokens()).isZero();
+        // DePT prepends its soft prompt as prompt tuning does: they count against the context before it loads
+        Path dept = Path.of("testdata/fixtures-dept/adapters/llama-tiny/dept-6");
+        assertThat(AdapterRef.fromDirectory(dept).orElseThrow().virtualTokens()).isEqualTo(6);
     }
 
     @Test

@@ -43,14 +43,19 @@ class KindMigrationTest {
                       (1, 1, repeat('a', 64), 1, 16, 'q_proj,v_proj'), (2, 1, repeat('b', 64), 1, 4, 'q_proj'),
                       (3, 1, repeat('c', 64), 1, 16, 'prompt'), (4, 1, repeat('d', 64), 1, null, 'expert groups 0,2')""");
             flyway(url, "latest").migrate();
+            // V3: DePT, a kind with a max_length of its own
+            s.execute("insert into adapter (id, tenant_id, name, kind, base_model) values (5, 1, 'x', 'PROMPT_TUNING_LORA', 'm')");
+            s.execute("""
+                    insert into adapter_version (adapter_id, version, blob_sha256, size_bytes, rank, virtual_tokens, max_length,
+                      target_modules) values (5, 1, repeat('e', 64), 1, 4, 6, 12, 'prompt,embed_tokens')""");
             List<String> rows = new ArrayList<>();
             try (ResultSet r = s.executeQuery("""
-                    select a.kind, pg_typeof(a.kind)::text, v.rank, v.virtual_tokens, v.expert_groups
+                    select a.kind, pg_typeof(a.kind)::text, v.rank, v.virtual_tokens, v.expert_groups, v.max_length
                     from adapter a join adapter_version v on v.adapter_id = a.id order by a.id""")) {
                 while (r.next()) {
                     Array groups = r.getArray(5);
                     rows.add(r.getString(1) + " " + r.getString(2) + " " + r.getObject(3) + " " + r.getObject(4) + " "
-                            + (groups == null ? null : List.of((Integer[]) groups.getArray())));
+                            + (groups == null ? null : List.of((Integer[]) groups.getArray())) + " " + r.getObject(6));
                 }
             }
             try (ResultSet r = s.executeQuery("select unnest(enum_range(null::adapter_kind))::text")) {
@@ -62,10 +67,11 @@ class KindMigrationTest {
                         Arrays.stream(Adapter.Kind.values()).map(Enum::name).toList());
             }
             assertThat(rows).containsExactly(
-                    "LORA adapter_kind 16 null null",
-                    "DORA adapter_kind 4 null null",
-                    "PROMPT_TUNING adapter_kind null 16 null",
-                    "MOGE_EXPERT_GROUPS adapter_kind null null [0, 2]");
+                    "LORA adapter_kind 16 null null null",
+                    "DORA adapter_kind 4 null null null",
+                    "PROMPT_TUNING adapter_kind null 16 null null",
+                    "MOGE_EXPERT_GROUPS adapter_kind null null [0, 2] null",
+                    "PROMPT_TUNING_LORA adapter_kind 4 6 null 12");
         } finally {
             flyway(url, "latest").clean();
         }

@@ -13,10 +13,19 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
+import io.tessera.TestSupport;
 import io.tessera.adapters.Archives;
 import io.tessera.api.admin.AdminApi;
+import io.tessera.cli.VerifyFixtures;
 import io.tessera.cluster.RateLimiter;
 import io.tessera.cluster.RateLimiterClock;
+import io.tessera.engine.AttentionPolicy;
+import io.tessera.engine.Engine;
+import io.tessera.engine.ResidentAdapter;
+import io.tessera.engine.Sequence;
+import io.tessera.engine.StepInput;
+import io.tessera.engine.adapter.AdapterLoader;
+import io.tessera.engine.tokenizer.TextTokenizer;
 import io.tessera.service.ServingState;
 import jakarta.inject.Inject;
 import java.io.File;
@@ -26,10 +35,14 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The acceptance path: a tenant uploads research-lora and gets the engine's greedy output for it; a new version
@@ -182,18 +195,18 @@ public class RegistryInferenceTest {
         }
         String prompt = PROMPT + " list. If this list contains more than Integer.MAX_VALUE elements, returns"
                 + " Integer.MAX_VALUE. Returns true if this list contains the specified element.";
-        JsonNode first = usageAndText(a[1], prompt);
+        JsonNode first = usageAndText(a[1], "research-lora", prompt);
         assertThat(first.at("/usage/prompt_tokens_details/cached_tokens").asInt()).isZero();
         int promptTokens = first.at("/usage/prompt_tokens").asInt();
         assertThat(promptTokens).isGreaterThan(32);
 
-        JsonNode again = usageAndText(a[1], prompt);
+        JsonNode again = usageAndText(a[1], "research-lora", prompt);
         int cached = again.at("/usage/prompt_tokens_details/cached_tokens").asInt();
         assertThat(cached).isPositive().isLessThan(promptTokens).isEqualTo((promptTokens - 1) / 16 * 16);
         assertThat(again.at("/choices/0/text").asText()).isEqualTo(first.at("/choices/0/text").asText());
 
         // the same adapter bytes and prompt under another tenant: computed, never taken from the first tenant's cache
-        JsonNode other = usageAndText(b[1], prompt);
+        JsonNode other = usageAndText(b[1], "research-lora", prompt);
         assertThat(other.at("/usage/prompt_tokens_details/cached_tokens").asInt()).isZero();
         assertThat(other.at("/choices/0/text").asText()).isEqualTo(first.at("/choices/0/text").asText());
 
@@ -202,12 +215,51 @@ public class RegistryInferenceTest {
         files.put("adapter_config.json", new String((byte[]) files.get("adapter_config.json"), StandardCharsets.UTF_8)
                 .replace("\"lora_alpha\": 32", "\"lora_alpha\": 8").getBytes(StandardCharsets.UTF_8));
         AdminApi.upload(a[1], null, "research-lora", Archives.zip(files), "v2.zip", null).then().statusCode(201);
-        assertThat(usageAndText(a[1], prompt).at("/usage/prompt_tokens_details/cached_tokens").asInt()).isZero();
+        assertThat(usageAndText(a[1], "research-lora", prompt).at("/usage/prompt_tokens_details/cached_tokens").asInt()).isZero();
     }
 
-    private static JsonNode usageAndText(String key, String prompt) throws IOException {
+    @Test
+    void aDeptAdapterServesWhatTheEngineComputesAndReusesOnlyItsOwnPrefixes(@TempDir Path dir) throws IOException {
+        String[] a = AdminApi.newTenant("dept");
+        Path adapter = AdminApi.dept(dir.resolve("dept"));
+        AdminApi.upload(a[1], null, "dept", Archives.zip(Archives.filesOf(adapter)), "dept.zip", null).then().statusCode(201);
+        given().auth().oauth2(a[1]).get("/v1/models").then().statusCode(200).body("data.id", hasItem("dept"));
+        // a prompt shorter than max_length 16: the generated tokens sit inside the updated positions and get no update
+        JsonNode near = usageAndText(a[1], "dept", PROMPT);
+        assertThat(near.at("/usage/prompt_tokens").asInt()).isLessThan(16);
+        assertThat(near.at("/choices/0/text").asText()).isEqualTo(greedy(adapter, PROMPT));
+
+        String longer = PROMPT + " list. If this list contains more than Integer.MAX_VALUE elements, returns Integer.MAX_VALUE.";
+        JsonNode cold = usageAndText(a[1], "dept", longer);
+        JsonNode warm = usageAndText(a[1], "dept", longer);
+        assertThat(cold.at("/usage/prompt_tokens_details/cached_tokens").asInt()).isZero();
+        assertThat(warm.at("/usage/prompt_tokens_details/cached_tokens").asInt()).isPositive();
+        assertThat(warm.at("/choices/0/text").asText()).isEqualTo(cold.at("/choices/0/text").asText()).isEqualTo(greedy(adapter, longer));
+        // the same prompt under research-lora starts cold: the prefix was cached with the DePT adapter's embeddings
+        AdminApi.upload(a[1], null, "research-lora", AdminApi.seedZip("research-lora"), "r.zip", null).then().statusCode(201);
+        assertThat(usageAndText(a[1], "research-lora", longer).at("/usage/prompt_tokens_details/cached_tokens").asInt()).isZero();
+    }
+
+    /** The engine's own 8 greedy tokens for the prompt with the adapter in {@code dir}, as completion text. */
+    private static String greedy(Path dir, String prompt) {
+        TextTokenizer tokenizer = TextTokenizer.load(TestSupport.DEMO_LLAMA);
+        int[] ids = tokenizer.encode(prompt);
+        int[] all = Arrays.copyOf(ids, ids.length + 8);
+        try (Engine engine = TestSupport.openCpu(TestSupport.DEMO_LLAMA, 1, 0)) {
+            ResidentAdapter resident = engine.adapters().install(1, new AdapterLoader(engine.model()).load(dir), "dept");
+            Sequence s = engine.open(AttentionPolicy.FULL, resident, ids.length);
+            float[] logits = engine.step(List.of(StepInput.next(s, ids))).get(0);
+            for (int k = ids.length; k < all.length; k++) {
+                all[k] = VerifyFixtures.argmax(logits, 0, engine.config().vocabSize());
+                logits = engine.step(List.of(StepInput.next(s, all[k]))).get(0);
+            }
+        }
+        return tokenizer.decode(all).substring(tokenizer.decode(ids).length());
+    }
+
+    private static JsonNode usageAndText(String key, String model, String prompt) throws IOException {
         return new ObjectMapper().readTree(given().auth().oauth2(key).contentType("application/json")
-                .body(Map.of("model", "research-lora", "prompt", prompt, "max_tokens", 8, "temperature", 0, "ignore_eos", true))
+                .body(Map.of("model", model, "prompt", prompt, "max_tokens", 8, "temperature", 0, "ignore_eos", true))
                 .post("/v1/completions").then().statusCode(200).extract().asString());
     }
 

@@ -1,6 +1,7 @@
 package io.tessera.cli;
 
 import static io.tessera.TestSupport.DEMO_LLAMA;
+import static io.tessera.TestSupport.FIXTURES;
 import static io.tessera.TestSupport.SEED_ADAPTERS;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -23,8 +24,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Batch invariance across adapters on demo-llama: one step batch mixing base rows, LoRAs of ranks 16 (research-lora),
- * 8 and 32 (random), DoRA and prompt tuning gives every row the logits it gets alone.
+ * Batch invariance across adapters: one step batch gives every row the logits it gets alone. On demo-llama the batch
+ * mixes base rows, LoRAs of ranks 16 (research-lora), 8 and 32 (random), DoRA, prompt tuning and DePT; on moge-tiny
+ * base rows, an attention LoRA and DoRA, prompt tuning, an expert-group adapter and DePT.
  */
 class MixedBatchTest {
     private static final double TOLERANCE = 1e-4;
@@ -38,10 +40,11 @@ class MixedBatchTest {
     static ResidentAdapter rank32;
     static ResidentAdapter dora;
     static ResidentAdapter prompt;
+    static ResidentAdapter dept;
 
     @BeforeAll
     static void install() throws IOException {
-        engine = TestSupport.openCpu(DEMO_LLAMA, 8, 0);
+        engine = TestSupport.openCpu(DEMO_LLAMA, 10, 0);
         AdapterLoader loader = new AdapterLoader(engine.model());
         Random rnd = new Random(5);
         long id = 1;
@@ -53,7 +56,9 @@ class MixedBatchTest {
         rank8 = engine.adapters().install(id++, loader.load(Bench.writeRandomLora(dir.resolve("r8"), engine.config(), 8, rnd)), "r8");
         rank32 = engine.adapters().install(id++, loader.load(Bench.writeRandomLora(dir.resolve("r32"), engine.config(), 32, rnd)), "r32");
         dora = engine.adapters().install(id++, loader.load(SEED_ADAPTERS.resolve("demo-llama/research-dora")), "research-dora");
-        prompt = engine.adapters().install(id, loader.load(SEED_ADAPTERS.resolve("demo-llama/legal-prompt")), "legal-prompt");
+        prompt = engine.adapters().install(id++, loader.load(SEED_ADAPTERS.resolve("demo-llama/legal-prompt")), "legal-prompt");
+        // max_length 8: prompts of 6 and 11 tokens, one decoding inside the updated positions, one past them
+        dept = engine.adapters().install(id, loader.load(RandomAdapters.dept(dir.resolve("dept"), engine.config(), 5, 8, 4, rnd)), "dept");
     }
 
     @AfterAll
@@ -84,7 +89,7 @@ class MixedBatchTest {
         List<StepInput> prefill = new ArrayList<>();
         List<List<float[]>> out = new ArrayList<>();
         for (Row r : rows) {
-            Sequence s = engine.open(AttentionPolicy.FULL, r.adapter());
+            Sequence s = engine.open(AttentionPolicy.FULL, r.adapter(), r.prompt().length);
             seqs.add(s);
             prefill.add(new StepInput(s, r.prompt(), true));
             out.add(new ArrayList<>());
@@ -109,10 +114,8 @@ class MixedBatchTest {
 
     @Test
     void everyRowOfAMixedBatchGetsWhatItGetsAlone() {
-        int vocab = engine.config().vocabSize();
-        Random rnd = new Random(9);
-        int[] text = rnd.ints(12, 4, vocab).toArray();
-        List<Row> rows = List.of(
+        int[] text = new Random(9).ints(12, 4, engine.config().vocabSize()).toArray();
+        assertEveryRowAsAlone(engine, List.of(
                 new Row(null, Arrays.copyOf(text, 12)),
                 new Row(researchLora, Arrays.copyOf(text, 9)),
                 new Row(rank8, Arrays.copyOf(text, 5)),
@@ -120,14 +123,46 @@ class MixedBatchTest {
                 new Row(rank32, Arrays.copyOf(text, 7)),
                 new Row(dora, Arrays.copyOf(text, 10)),
                 new Row(prompt, Arrays.copyOf(text, 6)),
-                new Row(null, Arrays.copyOf(text, 8)));
+                new Row(dept, Arrays.copyOf(text, 6)),
+                new Row(dept, Arrays.copyOf(text, 11)),
+                new Row(null, Arrays.copyOf(text, 8))));
+    }
+
+    @Test
+    void everyKindOnAMoGeModelGetsWhatItGetsAlone() {
+        try (Engine moge = TestSupport.openCpu(FIXTURES.resolve("models/moge-tiny"), 8, 0)) {
+            AdapterLoader loader = new AdapterLoader(moge.model());
+            Random rnd = new Random(13);
+            long id = 1;
+            ResidentAdapter lora = moge.adapters().install(id++, loader.load(RandomAdapters.attentionLora(dir.resolve("moge-lora"), moge.config(), 4, false, rnd)), "lora");
+            ResidentAdapter dora = moge.adapters().install(id++, loader.load(RandomAdapters.attentionLora(dir.resolve("moge-dora"), moge.config(), 4, true, rnd)), "dora");
+            ResidentAdapter prompt = moge.adapters().install(id++, loader.load(RandomAdapters.prompt(dir.resolve("moge-prompt"), moge.config(), 3, rnd)), "prompt");
+            ResidentAdapter groups = moge.adapters().install(id++, loader.load(FIXTURES.resolve("adapters/moge-tiny/groups-1")), "groups-1");
+            ResidentAdapter dept = moge.adapters().install(id, loader.load(RandomAdapters.dept(dir.resolve("moge-dept"), moge.config(), 4, 7, 2, rnd)), "dept");
+            int[] text = rnd.ints(10, 4, moge.config().vocabSize()).toArray();
+            assertEveryRowAsAlone(moge, List.of(
+                    new Row(null, Arrays.copyOf(text, 10)),
+                    new Row(lora, Arrays.copyOf(text, 8)),
+                    new Row(dept, Arrays.copyOf(text, 4)),
+                    new Row(dora, Arrays.copyOf(text, 9)),
+                    new Row(groups, Arrays.copyOf(text, 7)),
+                    new Row(prompt, Arrays.copyOf(text, 5)),
+                    new Row(dept, Arrays.copyOf(text, 9)),
+                    new Row(null, Arrays.copyOf(text, 6))));
+        }
+    }
+
+    /** Rows 1 .. n-2 must use adapters, the first and last none (the first the longest prompt). */
+    private static void assertEveryRowAsAlone(Engine engine, List<Row> rows) {
+        int vocab = engine.config().vocabSize();
+        Random rnd = new Random(rows.size());
         int[][] decode = new int[rows.size()][];
         for (int i = 0; i < rows.size(); i++) {
             decode[i] = rnd.ints(DECODE_STEPS, 4, vocab).toArray();
         }
-        List<List<float[]>> batched = run(rows, decode);
+        List<List<float[]>> batched = run(engine, rows, decode);
         for (int i = 0; i < rows.size(); i++) {
-            List<float[]> alone = run(List.of(rows.get(i)), new int[][] {decode[i]}).get(0);
+            List<float[]> alone = run(engine, List.of(rows.get(i)), new int[][] {decode[i]}).get(0);
             for (int step = 0; step <= DECODE_STEPS; step++) {
                 assertThat(maxAbsDiff(batched.get(i).get(step), alone.get(step)))
                         .as("row %d (%s), %s", i, rows.get(i).adapter(), step == 0 ? "prefill" : "decode step " + step)

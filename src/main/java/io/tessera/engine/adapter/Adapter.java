@@ -7,14 +7,16 @@ import io.tessera.engine.AdapterWeights;
  * engine installs it in its kind's store. One class per kind, each owning its parsing and validation, its
  * description and its store; {@link Kind} is the one registration of kinds.
  */
-public sealed interface Adapter extends AdapterWeights permits LoraAdapter, DoraAdapter, PromptTuningAdapter, ExpertGroupAdapter {
+public sealed interface Adapter extends AdapterWeights permits LoraAdapter, DoraAdapter, PromptTuningAdapter, ExpertGroupAdapter,
+        DeptAdapter {
 
     /** The kinds, as the registry stores them; the ones with a parser are chosen by the peft_type of that name. */
     enum Kind {
         LORA(LoraAdapter::parse),          // rsLoRA included; use_dora makes it a DORA
         DORA(null),
         PROMPT_TUNING(PromptTuningAdapter::parse),
-        MOGE_EXPERT_GROUPS(ExpertGroupAdapter::parse);
+        MOGE_EXPERT_GROUPS(ExpertGroupAdapter::parse),
+        PROMPT_TUNING_LORA(DeptAdapter::parse);   // DePT
 
         final Parser parser;
 

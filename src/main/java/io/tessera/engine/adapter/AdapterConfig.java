@@ -49,9 +49,11 @@ public record AdapterConfig(Path file, JsonNode json) {
         return json.path("peft_type").asText("");
     }
 
-    /** Prompt-tuning tokens prepended to every prompt; 0 for other kinds. */
+    /** Soft-prompt tokens prepended to every prompt (prompt tuning, DePT); 0 for other kinds. */
     public int virtualTokens() {
-        return peftType().equalsIgnoreCase(Adapter.Kind.PROMPT_TUNING.name()) ? json.path("num_virtual_tokens").asInt(0) : 0;
+        boolean prompted = peftType().equalsIgnoreCase(Adapter.Kind.PROMPT_TUNING.name())
+                || peftType().equalsIgnoreCase(Adapter.Kind.PROMPT_TUNING_LORA.name());
+        return prompted ? json.path("num_virtual_tokens").asInt(0) : 0;
     }
 
     /** target_modules as the registry shows it: a list sorted and comma-joined, a single pattern as is. */

@@ -20,7 +20,7 @@ public record DoraAdapter(LoraAdapter lora, Map<String, float[]> scales) impleme
 
     @Override
     public Description describe() {
-        return new Description(Adapter.Kind.DORA, lora.maxRank(), null, null, lora.targetModules());
+        return new Description(Adapter.Kind.DORA, lora.maxRank(), null, null, null, lora.targetModules());
     }
 
     @Override

@@ -27,7 +27,7 @@ public record ExpertGroupAdapter(List<Integer> groups, int[] experts, float[][] 
 
     @Override
     public Description describe() {
-        return new Description(Adapter.Kind.MOGE_EXPERT_GROUPS, null, null, groups,
+        return new Description(Adapter.Kind.MOGE_EXPERT_GROUPS, null, null, null, groups,
                 "expert groups " + groups.stream().map(String::valueOf).collect(Collectors.joining(",")));
     }
 

@@ -101,7 +101,7 @@ final class ExpertStore implements AdapterStore {
     }
 
     @Override
-    public AdapterBatch batch(NDManager step, Placement[] rows, int[] positions) {
+    public AdapterBatch batch(NDManager step, Placement[] rows, int[] positions, boolean[] generated) {
         int[][] maps = new int[rows.length][];
         for (int i = 0; i < rows.length; i++) {
             maps[i] = rows[i] == null ? null : ((Experts) rows[i]).map();

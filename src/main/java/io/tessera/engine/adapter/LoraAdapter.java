@@ -42,7 +42,7 @@ public record LoraAdapter(int maxRank, Map<String, Module> modules, String targe
 
     @Override
     public Description describe() {
-        return new Description(Adapter.Kind.LORA, maxRank, null, null, targetModules);
+        return new Description(Adapter.Kind.LORA, maxRank, null, null, null, targetModules);
     }
 
     @Override

@@ -79,8 +79,12 @@ final class LoraConfig {
         return n.intValue();
     }
 
-    /** A LoRA alpha: a finite JSON number > 0 (not a string such as "NaN", not 1e309, which parses as infinity). */
     private double alpha(String field, JsonNode n) {
+        return alpha(source, field, n);
+    }
+
+    /** A LoRA alpha: a finite JSON number > 0 (not a string such as "NaN", not 1e309, which parses as infinity). */
+    static double alpha(AdapterSource source, String field, JsonNode n) {
         if (!n.isNumber() || !Double.isFinite(n.doubleValue()) || n.doubleValue() <= 0) {
             throw source.badConfig(field + " must be a finite number > 0, not " + shown(n));
         }

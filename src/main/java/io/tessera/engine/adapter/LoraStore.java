@@ -73,7 +73,7 @@ final class LoraStore implements AdapterStore {
     }
 
     @Override
-    public AdapterBatch batch(NDManager step, Placement[] rows, int[] positions) {
+    public AdapterBatch batch(NDManager step, Placement[] rows, int[] positions, boolean[] generated) {
         Map<RankBucket, List<int[]>> byBucket = new IdentityHashMap<>();
         long[] doraRows = null;
         for (int i = 0; i < rows.length; i++) {

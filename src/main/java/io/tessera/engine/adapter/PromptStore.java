@@ -8,7 +8,6 @@ import io.tessera.engine.AdapterBatch;
 import io.tessera.engine.AdapterStore;
 import io.tessera.engine.AdapterWeights;
 import io.tessera.engine.DecoderModel;
-import io.tessera.engine.Site;
 import io.tessera.engine.Tensors;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,7 +47,7 @@ final class PromptStore implements AdapterStore {
     }
 
     @Override
-    public AdapterBatch batch(NDManager step, Placement[] rows, int[] positions) {
+    public AdapterBatch batch(NDManager step, Placement[] rows, int[] positions, boolean[] generated) {
         // a sequence's virtual tokens are its first positions, all in its first step: runs of rows at 0..N-1
         List<Integer> starts = new ArrayList<>();
         for (int i = 0; i < rows.length; i++) {
@@ -59,21 +58,13 @@ final class PromptStore implements AdapterStore {
         if (starts.isEmpty()) {
             return null;
         }
-        return new AdapterBatch() {
-            @Override
-            public NDArray apply(Site site, int layer, NDArray x, NDArray y) {
-                return y;
+        return AdapterBatch.embedding(x -> {
+            for (int start : starts) {
+                Prompt p = (Prompt) rows[start];
+                x.set(new NDIndex("{}:{}", start, start + p.tokens()), p.embeddings());
             }
-
-            @Override
-            public NDArray embed(NDArray x) {
-                for (int start : starts) {
-                    Prompt p = (Prompt) rows[start];
-                    x.set(new NDIndex("{}:{}", start, start + p.tokens()), p.embeddings());
-                }
-                return x;
-            }
-        };
+            return x;
+        });
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.tessera.engine.adapter;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tessera.engine.AdapterStore;
 import io.tessera.engine.safetensors.TensorInfo;
+import java.util.Set;
 
 /** PEFT prompt tuning: {@code virtualTokens} embeddings prepended to every prompt. Installed in {@link PromptStore}. */
 public record PromptTuningAdapter(int virtualTokens, int hidden, float[] embeddings) implements Adapter {
@@ -16,7 +17,7 @@ public record PromptTuningAdapter(int virtualTokens, int hidden, float[] embeddi
 
     @Override
     public Description describe() {
-        return new Description(Adapter.Kind.PROMPT_TUNING, null, virtualTokens, null, "prompt");
+        return new Description(Adapter.Kind.PROMPT_TUNING, null, virtualTokens, null, null, "prompt");
     }
 
     @Override
@@ -25,13 +26,23 @@ public record PromptTuningAdapter(int virtualTokens, int hidden, float[] embeddi
     }
 
     static PromptTuningAdapter parse(AdapterSource source) {
+        float[] embeddings = embeddings(source, Set.of());
+        int hidden = source.model().config().hiddenSize();
+        return new PromptTuningAdapter(embeddings.length / hidden, hidden, embeddings);
+    }
+
+    /**
+     * The soft prompt every prompt kind has, checked: prompt_embeddings [num_virtual_tokens, hidden], and no tensor
+     * but it and {@code others} (which the kind reads itself).
+     */
+    static float[] embeddings(AdapterSource source, Set<String> others) {
         JsonNode cfg = source.json();
         if (cfg.path("num_transformer_submodules").asLong(1) != 1) {
             throw source.badConfig("num_transformer_submodules must be 1 for a decoder");
         }
         for (String name : source.checkpoint().names()) {
-            if (!name.equals("prompt_embeddings")) {
-                throw source.badWeights("unexpected tensor " + name + " in a prompt-tuning adapter");
+            if (!name.equals("prompt_embeddings") && !others.contains(name)) {
+                throw source.badWeights("unexpected tensor " + name + " in a " + source.config().peftType() + " adapter");
             }
         }
         if (!source.checkpoint().has("prompt_embeddings")) {
@@ -48,7 +59,6 @@ public record PromptTuningAdapter(int virtualTokens, int hidden, float[] embeddi
         if (nvt != null && !(nvt.isIntegralNumber() && nvt.canConvertToInt() && nvt.intValue() == n)) {
             throw source.badConfig("num_virtual_tokens " + nvt + " disagrees with prompt_embeddings " + t.shapeString());
         }
-        int hidden = source.model().config().hiddenSize();
-        return new PromptTuningAdapter(n, hidden, source.tensor("prompt_embeddings", n, hidden));
+        return source.tensor("prompt_embeddings", n, source.model().config().hiddenSize());
     }
 }

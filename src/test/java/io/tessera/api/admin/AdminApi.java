@@ -5,11 +5,14 @@ import static org.awaitility.Awaitility.await;
 
 import io.restassured.response.Response;
 import io.tessera.adapters.Archives;
+import io.tessera.cli.RandomAdapters;
+import io.tessera.engine.ModelConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Random;
 import java.util.UUID;
 
 /** Admin API calls for tests. */
@@ -30,6 +33,14 @@ public final class AdminApi {
 
     public static byte[] seedZip(String adapter) throws IOException {
         return Archives.zip(Archives.filesOf(SEED.resolve(adapter)));
+    }
+
+    /**
+     * A DePT adapter for demo-llama with random weights under {@code dir}: 4 virtual tokens, an update of rank 4 over
+     * the first 16 prompt positions (longer than the tests' prompts, so generated tokens fall inside them).
+     */
+    public static Path dept(Path dir) {
+        return RandomAdapters.dept(dir, ModelConfig.load(Path.of("models/demo-llama")), 4, 16, 4, new Random(3));
     }
 
     /** Waits for the model to load: uploads are checked against it (503 before). */

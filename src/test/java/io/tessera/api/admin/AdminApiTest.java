@@ -22,10 +22,12 @@ import java.io.InputStreamReader;
 import java.net.Socket;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 @QuarkusTest
 class AdminApiTest {
@@ -134,7 +136,7 @@ class AdminApiTest {
     }
 
     @Test
-    void eachKindIsDescribedAsItselfWithItsOwnParameters() throws IOException {
+    void eachKindIsDescribedAsItselfWithItsOwnParameters(@TempDir Path dir) throws IOException {
         String[] t = AdminApi.newTenant("kinds");
         AdminApi.upload(t[1], null, "research-dora", AdminApi.seedZip("research-dora"), "dora.zip", null).then().statusCode(201)
                 .body("kind", equalTo("DORA")).body("rank", equalTo(8)).body("virtual_tokens", nullValue());
@@ -142,7 +144,19 @@ class AdminApiTest {
                 .body("kind", equalTo("PROMPT_TUNING")).body("rank", nullValue()).body("virtual_tokens", equalTo(16))
                 .body("target_modules", equalTo("prompt"));
         given().auth().oauth2(t[1]).get("/v1/admin/adapters/legal-prompt").then().statusCode(200)
-                .body("versions[0].virtual_tokens", equalTo(16)).body("versions[0].rank", nullValue());
+                .body("versions[0].virtual_tokens", equalTo(16)).body("versions[0].rank", nullValue())
+                .body("versions[0].max_length", nullValue());
+        Map<String, Object> files = Archives.filesOf(AdminApi.dept(dir));
+        AdminApi.upload(t[1], null, "dept", Archives.zip(files), "dept.zip", null).then().statusCode(201)
+                .body("kind", equalTo("PROMPT_TUNING_LORA")).body("rank", equalTo(4)).body("virtual_tokens", equalTo(4))
+                .body("max_length", equalTo(16)).body("target_modules", equalTo("prompt,embed_tokens"));
+        given().auth().oauth2(t[1]).get("/v1/admin/adapters/dept").then().statusCode(200)
+                .body("versions[0].max_length", equalTo(16)).body("versions[0].rank", equalTo(4));
+        // the same checks as every kind: an update of rank 0 is refused with the reason
+        files.put("adapter_config.json", new String((byte[]) files.get("adapter_config.json"), StandardCharsets.UTF_8)
+                .replace("\"r\":4", "\"r\":0").getBytes(StandardCharsets.UTF_8));
+        AdminApi.upload(t[1], null, "dept", Archives.zip(files), "dept.zip", null).then().statusCode(422)
+                .body("error.message", equalTo("adapter_config.json: r must be an integer in 1..16, not 0"));
         // a LoRA upload under a DoRA's name is another kind
         AdminApi.upload(t[1], null, "research-dora", AdminApi.seedZip("research-lora"), "lora.zip", null).then().statusCode(422)
                 .body("error.message", equalTo("adapter research-dora is DORA; the upload is LORA (upload it under another name)"));

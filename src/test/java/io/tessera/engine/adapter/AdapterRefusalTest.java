@@ -13,6 +13,7 @@ import io.tessera.engine.Engine;
 import io.tessera.engine.safetensors.SafetensorsFile;
 import io.tessera.engine.safetensors.SizeLimitException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -285,6 +286,71 @@ class AdapterRefusalTest {
         String header = "{\"prompt_embeddings\":{\"dtype\":\"F32\",\"shape\":" + shape + ",\"data_offsets\":[0," + elements * 4 + "]}}";
         TestSupport.writeSafetensors(weights, header, new byte[(int) elements * 4]);
         assertRefused(weights, "prompt_embeddings has shape " + shape + "; it must be [num_virtual_tokens (1..512), hidden]");
+    }
+
+    /** The llama-tiny DePT fixture (N 6, max_length 12, r 4, hidden 64) in place of the LoRA. */
+    private void copyDept() throws IOException {
+        Path from = Path.of("testdata/fixtures-dept/adapters/llama-tiny/dept-6");
+        Files.copy(from.resolve(config.getFileName()), config, StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(from.resolve(weights.getFileName()), weights, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Test
+    void theDeptFixtureLoadsAndDescribesItself() throws IOException {
+        copyDept();
+        DeptAdapter a = (DeptAdapter) loader.load(dir);
+        assertThat(a.describe()).isEqualTo(new Description(Adapter.Kind.PROMPT_TUNING_LORA, 4, 6, 12, null, "prompt,embed_tokens"));
+        assertThat(a.update()).hasSize(12 * 64);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "r            | 0       | r must be an integer in 1..12, not 0",
+        "r            | 13      | r must be an integer in 1..12, not 13",
+        "r            | '\"4\"' | r must be an integer in 1..12, not \"4\"",
+        "r            |         | r must be an integer in 1..12, not missing",
+        "max_length   | 0       | max_length must be an integer in 1..256, not 0",
+        "max_length   | 4097    | max_length must be an integer in 1..256, not 4097",
+        "max_length   | 1.5     | max_length must be an integer in 1..256, not 1.5",
+        "lora_alpha   | -8      | lora_alpha must be a finite number > 0, not -8",
+        "lora_alpha   | '\"NaN\"' | lora_alpha must be a finite number > 0, not \"NaN\"",
+        "lora_alpha   |         | lora_alpha is missing",
+        "token_dim    | 32      | token_dim 32 is not the base model's hidden size 64",
+        "num_virtual_tokens | 7 | num_virtual_tokens 7 disagrees with prompt_embeddings [6, 64]",
+    })
+    void deptConfigOutOfBoundsIsRefused(String field, String value, String reason) throws IOException {
+        copyDept();
+        TestSupport.editJson(config, c -> {
+            try {
+                c.remove(field);
+                if (value != null) {
+                    c.set(field, TestSupport.JSON.readTree(value));
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        assertRefused(config, reason);
+    }
+
+    @Test
+    void deptTensorsThatDoNotFitOrAreNotFiniteAreRefused() throws IOException {
+        copyDept();
+        TestSupport.editJson(config, c -> c.put("max_length", 11));
+        assertRefused(weights, "tensor prompt_encoder.lora_embedding_A has shape [12, 4] but the base model needs [11, 4]");
+        copyDept();
+        RawSafetensors st = RawSafetensors.read(weights);
+        // the last float of lora_embedding_B, the file's last tensor
+        ByteBuffer.wrap(st.data()).order(ByteOrder.LITTLE_ENDIAN).putFloat((int) st.end("prompt_encoder.lora_embedding_B") - 4, Float.NaN);
+        st.write(weights);
+        assertRefused(weights, "tensor prompt_encoder.lora_embedding_B contains NaN or Inf");
+        copyDept();
+        String extra = "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight";
+        int end = st.data().length;
+        st.header().putObject(extra).put("dtype", "F32").putArray("shape").add(1).add(1);
+        st.setOffsets(extra, end, end + 4);
+        new RawSafetensors(st.header(), TestSupport.concat(st.data(), new byte[4])).write(weights);
+        assertRefused(weights, "unexpected tensor " + extra + " in a PROMPT_TUNING_LORA adapter");
     }
 
     @Test
