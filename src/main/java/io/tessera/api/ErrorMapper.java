@@ -29,9 +29,11 @@ import jakarta.ws.rs.core.Response;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+import org.jboss.resteasy.reactive.server.SimpleResourceInfo;
 
 /** The one place exceptions become HTTP responses: OpenAI error bodies, with the status each kind of failure gets. */
 public class ErrorMapper {
@@ -86,6 +88,9 @@ public class ErrorMapper {
 
     private static final Kind INTERNAL = new Kind(500, "server_error", null);
 
+    /** Refusals counted in tessera_requests_total: inference outcomes only, not the admin API's or unknown routes'. */
+    private static final Set<Class<?>> INFERENCE = Set.of(CompletionsResource.class, ChatCompletionsResource.class);
+
     @Inject
     ServiceMetrics metrics;
 
@@ -96,7 +101,7 @@ public class ErrorMapper {
     // without a body) would otherwise be the closer match
     @ServerExceptionMapper({Exception.class, JsonMappingException.class, MismatchedInputException.class,
         AuthenticationFailedException.class, UnauthorizedException.class, ForbiddenException.class})
-    public Response map(Exception e) {
+    public Response map(Exception e, SimpleResourceInfo resource) {
         Throwable cause = unwrap(e);
         Kind kind = kind(cause);
         if (cause instanceof WebApplicationException w && kind == INTERNAL) {
@@ -105,7 +110,10 @@ public class ErrorMapper {
         } else if (kind.status() == 500) {
             LOG.error("request failed", cause);
         }
-        metrics.rejected(kind.code() != null ? kind.code() : kind.type());
+        Class<?> target = resource == null ? null : resource.getResourceClass();   // null: no route matched
+        if (target != null && INFERENCE.contains(target)) {
+            metrics.rejected(kind.code() != null ? kind.code() : kind.type());
+        }
         Response.ResponseBuilder r = Response.status(kind.status()).type(MediaType.APPLICATION_JSON_TYPE)
                 .entity(new ErrorResponse(detail(cause, kind)));
         if (cause instanceof RateLimitedException limited) {

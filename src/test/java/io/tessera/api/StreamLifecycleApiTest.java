@@ -68,7 +68,7 @@ class StreamLifecycleApiTest extends ServiceTest {
         }
         awaitRunning(0);
         assertThat(state.scheduler().kvBytesInUse()).isZero();
-        assertThat(given().get("/q/metrics").asString())
+        assertThat(management().get("/q/metrics").asString())
                 .contains("tessera_running_sequences{model=\"demo-llama\"} 0.0")
                 .containsPattern("tessera_requests_total\\{adapter=\"none\",model=\"demo-llama\",outcome=\"cancelled\"} [1-9]");
     }
@@ -106,13 +106,13 @@ class StreamLifecycleApiTest extends ServiceTest {
 
     @Test
     void drainingTakesReadinessDownRefusesNewRequestsAndLetsRunningStreamsFinish() throws Exception {
-        given().get("/q/health/ready").then().statusCode(200);
+        management().get("/q/health/ready").then().statusCode(200);
         try (Socket s = openStream(LONG_STREAM)) {
             BufferedReader in = untilFirstEvent(s);
             state.drain();
             try {
-                given().get("/q/health/ready").then().statusCode(503);
-                given().get("/q/health/live").then().statusCode(200);
+                management().get("/q/health/ready").then().statusCode(503);
+                management().get("/q/health/live").then().statusCode(200);
                 post("/v1/chat/completions", "{\"model\":\"demo-llama\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}")
                         .then().statusCode(503);
                 String last = null;
@@ -130,6 +130,6 @@ class StreamLifecycleApiTest extends ServiceTest {
             }
         }
         awaitRunning(0);
-        given().get("/q/health/ready").then().statusCode(200);
+        management().get("/q/health/ready").then().statusCode(200);
     }
 }
