@@ -33,6 +33,11 @@ public class ServiceMetrics implements SchedulerObserver {
     static final String NO_ADAPTER = "none";
     static final String OTHER = "other";
 
+    /** Histogram bucket bounds (README.md, "Metrics and health"): few, so that series × adapters stay cheap. */
+    static final Duration[] TTFT_BUCKETS = seconds(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30);
+    static final Duration[] INTER_TOKEN_BUCKETS = seconds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1);
+    static final Duration[] DURATION_BUCKETS = seconds(0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300);
+
     @Inject
     MeterRegistry registry;
 
@@ -148,11 +153,6 @@ public class ServiceMetrics implements SchedulerObserver {
     private Timer latency(String name, String help, Tags tags, Duration[] buckets) {
         return Timer.builder(name).description(help).tags(tags).serviceLevelObjectives(buckets).register(registry);
     }
-
-    /** Histogram bucket bounds (README.md, "Metrics and alerts"): few, so that series × adapters stay cheap. */
-    static final Duration[] TTFT_BUCKETS = seconds(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30);
-    static final Duration[] INTER_TOKEN_BUCKETS = seconds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1);
-    static final Duration[] DURATION_BUCKETS = seconds(0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300);
 
     private static Duration[] seconds(double... bounds) {
         Duration[] out = new Duration[bounds.length];

@@ -218,7 +218,10 @@ class RollingRestartIT {
         JsonNode container = deployment.path("spec").path("template").path("spec").path("containers").get(0);
         for (String probe : List.of("startupProbe", "readinessProbe", "livenessProbe")) {
             String path = container.path(probe).path("httpGet").path("path").asText();
-            assertThat(get(second, path).statusCode()).as(probe + " " + path).isEqualTo(200);
+            // the probes' port is the management interface (K8sManifestsTest checks its number)
+            assertThat(container.path(probe).path("httpGet").path("port").asText()).isEqualTo("management");
+            assertThat(manage(second, path).statusCode()).as(probe + " " + path).isEqualTo(200);
+            assertThat(get(second, path).statusCode()).as(probe + " " + path + " on the API's port").isEqualTo(404);
         }
         String metrics = manage(second, "/q/metrics").body();
         JsonNode hpa = new YAMLMapper().readTree(root.resolve("k8s/base/hpa.yaml").toFile());
