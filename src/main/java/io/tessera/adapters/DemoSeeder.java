@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
 import org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream;
@@ -33,19 +34,32 @@ public class DemoSeeder {
     @Inject
     BaseModel base;
 
-    /** Called once the base model is loaded (uploads are checked against it), before the service reports ready. */
-    public void seedOnce() {
-        config.seedDir().map(Path::of).ifPresent(this::seed);
+    /**
+     * Called once the base model is loaded (uploads are checked against it), before the service reports ready.
+     * The demo tenant's API key when this start created it (for the ready banner, the one place it is shown).
+     */
+    public Optional<String> seedOnce() {
+        return config.seedDir().map(Path::of).flatMap(this::seed);
     }
 
-    private void seed(Path root) {
+    private Optional<String> seed(Path root) {
         try {
             if (Db.tx(() -> Tenant.byName(TENANT).isPresent())) {
-                return;
+                return Optional.empty();
             }
             Tenants.IssuedKey key = tenants.create(Caller.ADMIN, TENANT, null, null);
-            Log.warnf("first start: created tenant '%s'; its API key (shown once): %s", TENANT, key.apiKey());
-            Path dir = root.resolve(base.name());
+            Log.infof("first start: created tenant '%s'", TENANT);
+            seedAdapters(root.resolve(base.name()));
+            return Optional.of(key.apiKey());
+        } catch (RuntimeException ex) {
+            // a replica starting beside us may have created the tenant first (CONFLICT): it showed the key
+            Log.warnf("creating the demo tenant stopped: %s", ex.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private void seedAdapters(Path dir) {
+        try {
             if (!Files.isDirectory(dir)) {
                 return;
             }
@@ -63,7 +77,7 @@ public class DemoSeeder {
             }
         } catch (IOException | RuntimeException ex) {
             // never fatal: a replica starting beside us may have seeded first (CONFLICT), or a seed adapter is bad
-            Log.warnf("seeding the demo tenant from %s stopped: %s", root, ex.getMessage());
+            Log.warnf("seeding the demo tenant from %s stopped: %s", dir, ex.getMessage());
         }
     }
 

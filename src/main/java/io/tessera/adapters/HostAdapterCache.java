@@ -38,9 +38,9 @@ public class HostAdapterCache {
 
     HostAdapterCache(long budget, MeterRegistry meters) {
         this.budget = budget;
-        hits = meters.counter("tessera.adapters.host.hits");
-        misses = meters.counter("tessera.adapters.host.misses");
-        Counter evictions = meters.counter("tessera.adapters.host.evictions");
+        hits = counter(meters, "tessera.adapters.host.hits", "Adapter loads served from the host-memory tier");
+        misses = counter(meters, "tessera.adapters.host.misses", "Adapter loads that missed the host-memory tier");
+        Counter evictions = counter(meters, "tessera.adapters.host.evictions", "Adapters evicted from the host-memory tier");
         entries = Caffeine.newBuilder()
                 .maximumWeight(budget)
                 // a pinned adapter weighs nothing, so it is never chosen to make room (pin() re-weighs it); its
@@ -50,8 +50,14 @@ public class HostAdapterCache {
                 // evictions happen in the writing thread: the budget holds as soon as put() returns
                 .executor(Runnable::run)
                 .build();
-        Gauge.builder("tessera.adapters.host.bytes", this, HostAdapterCache::bytes).register(meters);
-        Gauge.builder("tessera.adapters.host.resident", this, HostAdapterCache::size).register(meters);
+        Gauge.builder("tessera.adapters.host.bytes", this, HostAdapterCache::bytes)
+                .description("Bytes of adapter weights in the host-memory tier").register(meters);
+        Gauge.builder("tessera.adapters.host.resident", this, HostAdapterCache::size)
+                .description("Adapters in the host-memory tier").register(meters);
+    }
+
+    private static Counter counter(MeterRegistry meters, String name, String help) {
+        return Counter.builder(name).description(help).register(meters);
     }
 
     /**

@@ -34,9 +34,11 @@ import jakarta.ws.rs.core.Response;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+import org.jboss.resteasy.reactive.server.SimpleResourceInfo;
 
 /** The one place exceptions become HTTP responses: OpenAI error bodies, with the status each kind of failure gets. */
 public class ErrorMapper {
@@ -107,6 +109,8 @@ public class ErrorMapper {
             Map.entry("guided_regex", STRUCTURED),
             Map.entry("guided_choice", STRUCTURED),
             Map.entry("guided_grammar", STRUCTURED));
+    /** Refusals counted in tessera_requests_total: inference outcomes only, not the admin API's or unknown routes'. */
+    private static final Set<Class<?>> INFERENCE = Set.of(CompletionsResource.class, ChatCompletionsResource.class);
 
     @Inject
     ServiceMetrics metrics;
@@ -119,7 +123,7 @@ public class ErrorMapper {
     @ServerExceptionMapper({Exception.class, JsonMappingException.class, MismatchedInputException.class,
         UnrecognizedPropertyException.class, AuthenticationFailedException.class, UnauthorizedException.class,
         ForbiddenException.class, NotFoundException.class, NotAllowedException.class, NotSupportedException.class})
-    public Response map(Exception e, HttpServerRequest request) {
+    public Response map(Exception e, HttpServerRequest request, SimpleResourceInfo resource) {
         Throwable cause = unwrap(e);
         Kind kind = kind(cause);
         String requestId = RequestIds.of(request);
@@ -134,7 +138,10 @@ public class ErrorMapper {
             }
             detail = detail(cause, kind, requestId);
         }
-        metrics.rejected(kind.code() != null ? kind.code() : kind.type());
+        Class<?> target = resource == null ? null : resource.getResourceClass();   // null: no route matched
+        if (target != null && INFERENCE.contains(target)) {
+            metrics.rejected(kind.code() != null ? kind.code() : kind.type());
+        }
         Response.ResponseBuilder r = Response.status(kind.status()).type(MediaType.APPLICATION_JSON_TYPE)
                 .entity(new ErrorResponse(detail));
         if (cause instanceof RateLimitedException limited) {

@@ -134,7 +134,11 @@ public class Inference {
                             events.onError(error);
                         }
                     });
-            return events.onCancellation().invoke(handle::cancel);
+            return events.onCancellation().invoke(() -> {
+                // a client closing its connection is routine: one line, no stack
+                LOG.infof("%s: the client went away; its sequence is cancelled", target.name());
+                handle.cancel();
+            });
         }
     }
 

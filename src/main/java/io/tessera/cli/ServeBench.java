@@ -52,6 +52,10 @@ final class ServeBench implements Callable<Integer> {
     @Option(names = "--url", defaultValue = "http://127.0.0.1:8080", description = "the server")
     String url;
 
+    @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:TESSERA_API_KEY}",
+            description = "the bearer key of every request (default: $TESSERA_API_KEY)")
+    String apiKey;
+
     @Option(names = "--concurrency", paramLabel = "C", defaultValue = "64", description = "streams at once")
     int concurrency;
 
@@ -87,22 +91,38 @@ final class ServeBench implements Callable<Integer> {
                 .connectTimeout(Duration.ofSeconds(10)).build();
         String model = this.model;
         if (model == null) {
-            model = JSON.readTree(send(http, HttpRequest.newBuilder(URI.create(url + "/v1/models")).build()).body())
-                    .path("data").path(0).path("id").asText();
+            HttpResponse<String> models = send(http, request("/v1/models").build());
+            if (models.statusCode() != 200) {
+                throw new IOException("GET " + url + "/v1/models: HTTP " + models.statusCode() + " " + models.body());
+            }
+            model = JSON.readTree(models.body()).path("data").path(0).path("id").asText();
         }
 
         // the bare engine runs before and after the load (the machine's other work varies); the mean is the baseline
         try (Engine e = Engine.open(new EngineOptions(modelDir, device, concurrency, 0))) {
             double before = bare(e, concurrency, maxTokens);
             // a first round, not counted, lets the server compile its hot paths
-            load(http, url, model, concurrency, warmups, maxTokens);
+            List<Result> all = new ArrayList<>(load(http, model, warmups));
             long t0 = System.nanoTime();
-            List<Result> results = load(http, url, model, concurrency, requests, maxTokens);
+            List<Result> results = load(http, model, requests);
             double wall = (System.nanoTime() - t0) / 1e9;
             double after = bare(e, concurrency, maxTokens);
             report(System.out, url, model, concurrency, requests, maxTokens, results, wall, before, after);
+            all.addAll(results);
+            List<String> errors = all.stream().map(Result::error).filter(x -> x != null).toList();
+            if (!errors.isEmpty()) {
+                // a run with errors measured something else than the server's serving: never a silent success
+                throw new IOException("bench serve: " + errors.size() + " of " + all.size() + " requests failed (warm-up "
+                        + "included), first: " + errors.get(0));
+            }
         }
         return 0;
+    }
+
+    /** A request to the server, with the bearer key when there is one. */
+    private HttpRequest.Builder request(String path) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path));
+        return apiKey == null || apiKey.isEmpty() ? b : b.header("Authorization", "Bearer " + apiKey);
     }
 
     private static double bare(Engine e, int batch, int steps) {
@@ -135,14 +155,14 @@ final class ServeBench implements Callable<Integer> {
     }
 
     /** {@code requests} streams, {@code concurrency} at a time. */
-    private static List<Result> load(HttpClient http, String url, String model, int concurrency, int requests, int maxTokens) {
+    private List<Result> load(HttpClient http, String model, int requests) {
         List<Result> results = Collections.synchronizedList(new ArrayList<>());
         AtomicInteger next = new AtomicInteger();
         ExecutorService clients = Executors.newFixedThreadPool(concurrency);
         for (int c = 0; c < concurrency; c++) {
             clients.execute(() -> {
                 for (int i = next.getAndIncrement(); i < requests; i = next.getAndIncrement()) {
-                    results.add(stream(http, url, model, PROMPTS[i % PROMPTS.length] + " (" + i + ")", maxTokens));
+                    results.add(stream(http, model, PROMPTS[i % PROMPTS.length] + " (" + i + ")"));
                 }
             });
         }
@@ -156,12 +176,11 @@ final class ServeBench implements Callable<Integer> {
     }
 
     /** One streamed completion: first content chunk, gaps between chunks, tokens from the usage chunk. */
-    private static Result stream(HttpClient http, String url, String model, String prompt, int maxTokens) {
+    private Result stream(HttpClient http, String model, String prompt) {
         String body = JSON.createObjectNode().put("model", model).put("prompt", prompt).put("max_tokens", maxTokens)
                 .put("temperature", 0).put("ignore_eos", true).put("stream", true)
                 .set("stream_options", JSON.createObjectNode().put("include_usage", true)).toString();
-        HttpRequest req = HttpRequest.newBuilder(URI.create(url + "/v1/completions"))
-                .header("Content-Type", "application/json")
+        HttpRequest req = request("/v1/completions").header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
         long start = System.nanoTime();
         try {

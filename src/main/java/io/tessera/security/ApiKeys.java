@@ -2,7 +2,6 @@ package io.tessera.security;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import io.quarkus.logging.Log;
 import io.quarkus.runtime.StartupEvent;
 import io.tessera.cluster.KeyRevoked;
 import io.tessera.config.AdminConfig;
@@ -38,14 +37,19 @@ public class ApiKeys {
 
     private final Cache<String, Cached> cache = Caffeine.newBuilder().maximumSize(MAX_CACHED_KEYS).build();
     private byte[] adminHash;
+    private String bootstrapKey;
 
     void start(@Observes StartupEvent e) {
         String key = config.adminKey().orElseGet(() -> {
-            String k = newKey();
-            Log.warnf("No tessera.security.admin-key configured; bootstrap admin key for this run: %s", k);
-            return k;
+            bootstrapKey = newKey();
+            return bootstrapKey;
         });
         adminHash = Io.sha256(key).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** The admin key made for this run when tessera.security.admin-key is unset (shown in the ready banner). */
+    public Optional<String> bootstrapAdminKey() {
+        return Optional.ofNullable(bootstrapKey);
     }
 
     /** A fresh random key: "tsk_" and 32 random bytes, URL-safe base64. */

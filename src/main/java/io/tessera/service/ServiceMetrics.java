@@ -33,6 +33,11 @@ public class ServiceMetrics implements SchedulerObserver {
     static final String NO_ADAPTER = "none";
     static final String OTHER = "other";
 
+    /** Histogram bucket bounds (README.md, "Metrics and health"): few, so that series × adapters stay cheap. */
+    static final Duration[] TTFT_BUCKETS = seconds(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30);
+    static final Duration[] INTER_TOKEN_BUCKETS = seconds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1);
+    static final Duration[] DURATION_BUCKETS = seconds(0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300);
+
     @Inject
     MeterRegistry registry;
 
@@ -110,7 +115,8 @@ public class ServiceMetrics implements SchedulerObserver {
     }
 
     private void requests(Tags tags, String outcome) {
-        registry.counter("tessera.requests", tags.and("outcome", outcome)).increment();
+        Counter.builder("tessera.requests").description("Finished inference requests by outcome")
+                .tags(tags.and("outcome", outcome)).register(registry).increment();
     }
 
     private Meters meters(GenerationRequest r) {
@@ -134,9 +140,9 @@ public class ServiceMetrics implements SchedulerObserver {
     private Meters create(String adapter) {
         Tags tags = Tags.of("model", model, "adapter", adapter);
         return new Meters(
-                latency("tessera.time.to.first.token", "From request to its first token", tags),
-                latency("tessera.inter.token.latency", "Between two tokens of a stream", tags),
-                latency("tessera.request.duration", "From request to its last token", tags),
+                latency("tessera.time.to.first.token", "From request to its first token", tags, TTFT_BUCKETS),
+                latency("tessera.inter.token.latency", "Between two tokens of a stream", tags, INTER_TOKEN_BUCKETS),
+                latency("tessera.request.duration", "From request to its last token", tags, DURATION_BUCKETS),
                 Counter.builder("tessera.prompt.tokens").description("Prompt tokens of requests").tags(tags).register(registry),
                 Counter.builder("tessera.prompt.cached.tokens").description("Prompt tokens served from the prefix cache")
                         .tags(tags).register(registry),
@@ -144,9 +150,15 @@ public class ServiceMetrics implements SchedulerObserver {
                 tags);
     }
 
-    private Timer latency(String name, String help, Tags tags) {
-        return Timer.builder(name).description(help).tags(tags).publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(5))
-                .register(registry);
+    private Timer latency(String name, String help, Tags tags, Duration[] buckets) {
+        return Timer.builder(name).description(help).tags(tags).serviceLevelObjectives(buckets).register(registry);
+    }
+
+    private static Duration[] seconds(double... bounds) {
+        Duration[] out = new Duration[bounds.length];
+        for (int i = 0; i < bounds.length; i++) {
+            out[i] = Duration.ofNanos(Math.round(bounds[i] * 1e9));
+        }
+        return out;
     }
 }

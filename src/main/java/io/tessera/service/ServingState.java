@@ -16,6 +16,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.time.Duration;
+import java.util.Optional;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -44,6 +45,8 @@ public class ServingState {
 
     @Inject
     DemoSeeder seeder;
+    @Inject
+    ReadyBanner banner;
 
     @ConfigProperty(name = "quarkus.shutdown.timeout", defaultValue = "30s")
     Duration grace;
@@ -62,6 +65,7 @@ public class ServingState {
     private void load() {
         try {
             long t = System.nanoTime();
+            LOG.infof("loading model %s", config.model());
             EngineThreads.use(config.engine().threads().orElse(EngineThreads.serving()));
             ModelHost h = ModelHost.open(config.engineOptions(), config.adapters().budgetBytes(), ModelHost.newLoader(),
                     residency::load);
@@ -70,10 +74,11 @@ public class ServingState {
             s.start();
             host = h;
             scheduler = s;
-            seeder.seedOnce();
+            Optional<String> demoKey = seeder.seedOnce();
             phase = Phase.READY;
             LOG.infof("model %s loaded from %s in %d ms (%s, %d KV slots, %d engine threads)", h.name(), config.model(),
                     (System.nanoTime() - t) / 1_000_000, h.engine().device(), h.engine().maxSequences(), EngineThreads.current());
+            banner.print(h.name(), demoKey);
         } catch (RuntimeException | LinkageError e) {
             // a missing native library is a LinkageError: report it rather than stay "loading" for ever
             failed(e);

@@ -3,6 +3,7 @@ package io.tessera.adapters;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tessera.engine.adapter.Adapter;
+import io.tessera.testing.NeedsServices;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -16,6 +17,7 @@ import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 
 /** V2 moves rows written under V1 to the kind enum and each kind's own columns; the enum is the engine's kinds. */
+@NeedsServices
 class KindMigrationTest {
     private static final String SCHEMA = "kind_migration_test";
 

@@ -201,7 +201,7 @@ class ErrorsApiTest extends ServiceTest {
         assertThat(top.get("param").asText()).isEqualTo("top_logprobs");
         JsonNode id = error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":[5, 2147483648]}"), 400);
         assertThat(id.get("param").asText()).isEqualTo("prompt");
-        given().get("/q/health/live").then().statusCode(200);
+        management().get("/q/health/live").then().statusCode(200);
     }
 
     @Test
@@ -212,7 +212,7 @@ class ErrorsApiTest extends ServiceTest {
             JsonNode e = error(post("/v1/completions", overflow), 400);
             assertThat(e.get("param").asText()).startsWith("attention");
         }
-        given().get("/q/health/live").then().statusCode(200);
+        management().get("/q/health/live").then().statusCode(200);
         JsonNode sum = error(post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"x\",\"max_tokens\":4,"
                 + "\"attention\":{\"type\":\"lm-infinite\",\"n_global\":200,\"n_local\":200}}"), 400);
         assertThat(sum.get("param").asText()).isEqualTo("attention");

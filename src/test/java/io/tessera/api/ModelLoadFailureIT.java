@@ -2,6 +2,7 @@ package io.tessera.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tessera.testing.NeedsServices;
 import io.tessera.testing.Replica;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.Test;
  * A model that fails to load ends the process with a non-zero status and one log line that names the cause, so that
  * an orchestrator restarts it (issue 11, item 11) instead of keeping a process that is live and never ready.
  */
+@NeedsServices
 class ModelLoadFailureIT {
     private static final Path DEMO = Path.of("models", "demo-llama");
 

@@ -24,6 +24,7 @@ import io.tessera.scheduler.Generation;
 import io.tessera.scheduler.GenerationListener;
 import io.tessera.scheduler.GenerationRequest;
 import io.tessera.scheduler.Scheduler;
+import io.tessera.testing.Promtool;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -48,8 +49,8 @@ class ObservabilityApiTest extends ServiceTest {
 
     @Test
     void liveAndReadyOnceTheModelIsLoaded() {
-        given().get("/q/health/live").then().statusCode(200);
-        String ready = given().get("/q/health/ready").then().statusCode(200).extract().asString();
+        management().get("/q/health/live").then().statusCode(200);
+        String ready = management().get("/q/health/ready").then().statusCode(200).extract().asString();
         assertThat(ready).contains("\"model\"").contains("\"ready\"");
     }
 
@@ -73,28 +74,28 @@ class ObservabilityApiTest extends ServiceTest {
 
     @Test
     void requestsThatFailInsideTheEngineNeverTakeLivenessDown() {
-        given().get("/q/health/live").then().statusCode(200);
+        management().get("/q/health/live").then().statusCode(200);
         failInsideTheEngine(4);   // a probe step after each finds the engine sound
-        given().get("/q/health/live").then().statusCode(200).body("checks.find { it.name == 'engine' }.status", equalTo("UP"));
+        management().get("/q/health/live").then().statusCode(200).body("checks.find { it.name == 'engine' }.status", equalTo("UP"));
         post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"Returns\",\"max_tokens\":2}").then().statusCode(200);
     }
 
     @Test
     void livenessGoesDownWhenTheEngineKeepsFailingAndBackUpWhenAStepSucceeds() {
-        given().get("/q/health/live").then().statusCode(200);
+        management().get("/q/health/live").then().statusCode(200);
         EngineFaults.breakProbe(state.scheduler());
         try {
             failInsideTheEngine(3);
-            given().get("/q/health/live").then().statusCode(503).body("checks.find { it.name == 'engine' }.status", equalTo("DOWN"));
+            management().get("/q/health/live").then().statusCode(503).body("checks.find { it.name == 'engine' }.status", equalTo("DOWN"));
         } finally {
             EngineFaults.heal(state.scheduler());
         }
         post("/v1/completions", "{\"model\":\"demo-llama\",\"prompt\":\"Returns\",\"max_tokens\":2}").then().statusCode(200);
-        given().get("/q/health/live").then().statusCode(200);
+        management().get("/q/health/live").then().statusCode(200);
     }
 
     private static String metrics() {
-        return given().get("/q/metrics").then().statusCode(200).extract().asString();
+        return management().get("/q/metrics").then().statusCode(200).extract().asString();
     }
 
     /** The value of one series, named and labelled exactly as served; 0 before its first sample. */
@@ -147,6 +148,59 @@ class ObservabilityApiTest extends ServiceTest {
         assertThat(sample(idle, "tessera_queue_depth{model=\"demo-llama\"}")).isZero();
         assertThat(sample(idle, "tessera_running_sequences{model=\"demo-llama\"}")).isZero();
         assertThat(sample(idle, "tessera_kv_bytes_in_use{model=\"demo-llama\"}")).isZero();
+    }
+
+    @Test
+    void healthAndMetricsAreServedOnTheManagementPortOnly() {
+        management().get("/q/health/ready").then().statusCode(200);
+        management().get("/q/metrics").then().statusCode(200);
+        for (String path : List.of("/q/health/ready", "/q/health/live", "/q/metrics")) {
+            assertThat(given().get(path).statusCode()).as("the API port serves no " + path).isEqualTo(404);
+        }
+    }
+
+    /** The sum of tessera_requests_total over all its series. */
+    private static double requestsTotal(String metrics) {
+        return metrics.lines().filter(l -> l.startsWith("tessera_requests_total{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    @Test
+    void adminAndUnknownRouteErrorsAreNotInferenceOutcomes() {
+        String before = metrics();
+        given().get("/v1/embeddings").then().statusCode(404);
+        given().auth().oauth2(AdminApi.ADMIN).delete("/v1/admin/tenants/no-such-tenant-" + UUID.randomUUID()).then()
+                .statusCode(404);
+        given().auth().oauth2("tsk_not_a_key").get("/v1/admin/tenants").then().statusCode(401);
+        assertThat(requestsTotal(metrics())).isEqualTo(requestsTotal(before));
+        post("/v1/completions", "{\"model\":\"nope\",\"prompt\":\"Returns\"}").then().statusCode(404);
+        assertThat(requestsTotal(metrics())).isEqualTo(requestsTotal(before) + 1);
+    }
+
+    /**
+     * `promtool check metrics` parses the scrape in both formats the endpoint serves (OpenMetrics, what Prometheus
+     * asks for, and the classic text format) and finds nothing to say about Tessera's meters in the text format it
+     * lints; the latency histograms have their documented buckets.
+     */
+    @Test
+    void theScrapePassesPromtoolCheckMetrics() throws Exception {
+        post("/v1/completions", "{\"model\":\"research-lora\",\"prompt\":\"Returns\",\"max_tokens\":2}").then().statusCode(200);
+        Path dir = Path.of("target");
+        // what curl asks for (OpenMetrics, as Prometheus) and the text format promtool lints
+        String openMetrics = management().header("Accept", "*/*").get("/q/metrics").then().statusCode(200)
+                .extract().asString();
+        String text = management().header("Accept", "text/plain").get("/q/metrics").then().statusCode(200).extract().asString();
+        for (String scrape : List.of(openMetrics, text)) {
+            Promtool.Result r = Promtool.run(dir, scrape, "check", "metrics");
+            assertThat(r.output()).doesNotContain("error while linting").doesNotContain("parsing error");
+        }
+        Promtool.Result lint = Promtool.run(dir, text, "check", "metrics");
+        assertThat(lint.output().lines().filter(l -> l.startsWith("tessera_"))).as(lint.output()).isEmpty();
+        String series = "{adapter=\"research-lora\",model=\"demo-llama\",le=";
+        Map<String, Integer> buckets = Map.of("tessera_time_to_first_token_seconds", 10, "tessera_inter_token_latency_seconds", 8,
+                "tessera_request_duration_seconds", 10);
+        buckets.forEach((name, bounds) -> assertThat(text.lines().filter(l -> l.startsWith(name + "_bucket" + series)))
+                .as(name + ": the documented bounds and +Inf").hasSize(bounds + 1));
     }
 
     /** What one request to an operation answered. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tessera.adapters.Archives;
 import io.tessera.api.admin.AdminApi;
+import io.tessera.testing.NeedsServices;
 import io.tessera.testing.Replica;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.Test;
  * Two service processes on one Postgres and one Redis: an adapter uploaded or activated through the first is what
  * the second serves within a second (its cached resolution is dropped by the Redis event, not by expiry).
  */
+@NeedsServices
 class ReplicasIT {
     private static final String ADMIN = "it-admin-key";
     private static Replica first;

@@ -60,7 +60,6 @@ class RequestIdsApiTest extends ServiceTest {
     void aSafeClientIdComesBackOnEveryKindOfResponse() throws IOException {
         String id = "trace-42.a_b:c";
         given().header(ID, id).get("/v1/models").then().statusCode(200).header(ID, id);
-        given().header(ID, id).get("/q/health/live").then().statusCode(200).header(ID, id);
         given().header(ID, id).contentType("application/json").body("{\"model\":\"demo-llama\",\"prompt\":\"x\",\"max_tokens\":2,"
                 + "\"stream\":true}").post("/v1/completions").then().statusCode(200).contentType("text/event-stream").header(ID, id);
         Response missing = given().header(ID, id).contentType("application/json").body("{\"model\":\"nope\",\"prompt\":\"x\"}")

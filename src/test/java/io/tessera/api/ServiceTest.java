@@ -7,6 +7,8 @@ import static org.awaitility.Awaitility.await;
 import io.restassured.RestAssured;
 import io.restassured.builder.RequestSpecBuilder;
 import io.restassured.response.Response;
+import io.restassured.specification.RequestSpecification;
+import io.tessera.api.admin.AdminApi;
 import io.tessera.service.ServingState;
 import jakarta.inject.Inject;
 import java.time.Duration;
@@ -42,6 +44,11 @@ abstract class ServiceTest {
     @AfterEach
     void forgetKey() {
         RestAssured.requestSpecification = null;
+    }
+
+    /** A request to the management interface (health, metrics): its own port, not the API's. */
+    static RequestSpecification management() {
+        return AdminApi.management();
     }
 
     static Response post(String path, String json) {

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.tessera.testing.LogRecords;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -14,6 +15,7 @@ import java.net.Socket;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.logging.Level;
 import org.junit.jupiter.api.Test;
 
 /** Streams that the client drops, and streams running while the server drains for shutdown. */
@@ -59,16 +61,23 @@ class StreamLifecycleApiTest extends ServiceTest {
 
     @Test
     void aClientThatDisconnectsCancelsItsSequenceAndFreesItsSlot() throws Exception {
-        try (Socket s = openStream(LONG_STREAM)) {
-            untilFirstEvent(s);
-            awaitRunning(1);
-            // published by the loop once per iteration
-            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10))
-                    .until(() -> state.scheduler().kvBytesInUse() > 0);
+        try (LogRecords logs = new LogRecords()) {
+            try (Socket s = openStream(LONG_STREAM)) {
+                untilFirstEvent(s);
+                awaitRunning(1);
+                // published by the loop once per iteration
+                await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10))
+                        .until(() -> state.scheduler().kvBytesInUse() > 0);
+            }
+            awaitRunning(0);
+            // one INFO line, no error and no stack trace
+            assertThat(logs.records()).filteredOn(r -> r.getMessage() != null && String.valueOf(r.getMessage()).contains("went away"))
+                    .singleElement().satisfies(r -> assertThat(r.getLevel()).isEqualTo(Level.INFO));
+            assertThat(logs.atLeast(Level.WARNING)).isEmpty();
+            assertThat(logs.records()).allSatisfy(r -> assertThat(r.getThrown()).isNull());
         }
-        awaitRunning(0);
         assertThat(state.scheduler().kvBytesInUse()).isZero();
-        assertThat(given().get("/q/metrics").asString())
+        assertThat(management().get("/q/metrics").asString())
                 .contains("tessera_running_sequences{model=\"demo-llama\"} 0.0")
                 .containsPattern("tessera_requests_total\\{adapter=\"none\",model=\"demo-llama\",outcome=\"cancelled\"} [1-9]");
     }
@@ -106,13 +115,13 @@ class StreamLifecycleApiTest extends ServiceTest {
 
     @Test
     void drainingTakesReadinessDownRefusesNewRequestsAndLetsRunningStreamsFinish() throws Exception {
-        given().get("/q/health/ready").then().statusCode(200);
+        management().get("/q/health/ready").then().statusCode(200);
         try (Socket s = openStream(LONG_STREAM)) {
             BufferedReader in = untilFirstEvent(s);
             state.drain();
             try {
-                given().get("/q/health/ready").then().statusCode(503);
-                given().get("/q/health/live").then().statusCode(200);
+                management().get("/q/health/ready").then().statusCode(503);
+                management().get("/q/health/live").then().statusCode(200);
                 post("/v1/chat/completions", "{\"model\":\"demo-llama\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}")
                         .then().statusCode(503);
                 String last = null;
@@ -130,6 +139,6 @@ class StreamLifecycleApiTest extends ServiceTest {
             }
         }
         awaitRunning(0);
-        given().get("/q/health/ready").then().statusCode(200);
+        management().get("/q/health/ready").then().statusCode(200);
     }
 }

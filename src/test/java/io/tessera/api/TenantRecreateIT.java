@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.hasItem;
 import io.restassured.response.Response;
 import io.tessera.adapters.Archives;
 import io.tessera.api.admin.AdminApi;
+import io.tessera.testing.NeedsServices;
 import io.tessera.testing.Replica;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.Test;
  * and resolutions from its caches for 10 minutes. A tenant is deleted and created again under its name through the
  * first: its old key on the second sees nothing of the new tenant (RELIABILITY 33), whatever the caches hold.
  */
+@NeedsServices
 class TenantRecreateIT {
     private static final String ADMIN = "it-admin-key";
     private static final String PROMPT = "Returns the number of elements in this";

@@ -48,7 +48,7 @@ class ComposeFileTest {
     }
 
     @Test
-    void definesTheStackWithHealthChecks() {
+    void definesTheStackWithHealthChecks() throws Exception {
         assertThat(names(services)).contains("postgres", "redis", "minio", SERVICE);
         for (String name : names(services)) {
             if (oneShot(name)) {
@@ -58,7 +58,8 @@ class ComposeFileTest {
             assertThat(test.isMissingNode() || test.isNull()).as(name + " has a health check").isFalse();
         }
         assertThat(services.path(SERVICE).path("healthcheck").path("test").toString())
-                .as("the service is healthy when ready").contains("/q/health/ready");
+                .as("the service is healthy when ready, on the management port")
+                .contains("localhost:" + DeployFiles.managementPort() + "/q/health/ready");
     }
 
     @Test

@@ -2,9 +2,12 @@ package io.tessera.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -95,6 +98,55 @@ class ContainerImagesTest {
         }
         String ignore = Files.readString(root.resolve(".dockerignore"));
         assertThat(ignore).contains("!target/quarkus-app/", "!src/main/docker/run-java.sh");
+    }
+
+    /**
+     * Every directory the service writes (the relative defaults of the store, work and embedded Postgres directories
+     * under WORKDIR, the DJL cache, docker-compose.yml's writable volumes) is created in the image and belongs to
+     * its user 185: a named volume starts with the owner of the image's directory.
+     */
+    @Test
+    void everyPathTheServiceWritesBelongsToItsUser() throws Exception {
+        ConfigKeys keys = ConfigKeys.load(root);
+        JsonNode compose = new YAMLMapper().readTree(root.resolve("docker-compose.yml").toFile());
+        List<String> composeWrites = new ArrayList<>();
+        compose.path("services").path("tessera").path("volumes").forEach(v -> {
+            String[] parts = v.asText().split(":");
+            if (parts.length == 2 || !parts[2].contains("ro")) {
+                composeWrites.add(parts[1]);
+            }
+        });
+        assertThat(composeWrites).as("docker-compose.yml's writable volumes").isNotEmpty();
+        for (String name : List.of("Dockerfile.jvm", "Dockerfile.gpu")) {
+            String dockerfile = Files.readString(root.resolve("src/main/docker").resolve(name)).replaceAll("\\\\\\n", " ");
+            Matcher workdir = Pattern.compile("(?m)^WORKDIR\\s+(\\S+)").matcher(dockerfile);
+            assertThat(workdir.find()).as(name + " WORKDIR").isTrue();
+            Path home = Path.of(workdir.group(1));
+            List<Path> writes = new ArrayList<>();
+            for (String property : List.of("tessera.store.root", "tessera.registry.work-dir", "tessera.store.embedded-postgres-dir")) {
+                writes.add(home.resolve(keys.defaultOf(property)));
+            }
+            writes.add(Path.of(envInstructions(dockerfile).get("DJL_CACHE_DIR")));
+            composeWrites.forEach(w -> writes.add(Path.of(w)));
+            List<Path> created = paths(dockerfile, "mkdir -p");
+            List<Path> owned = paths(dockerfile, "chown -R 185:0");
+            for (Path w : writes) {
+                assertThat(owned).as(name + ": " + w + " (or a directory above it) is chown -R 185:0")
+                        .anyMatch(o -> w.startsWith(o) && created.stream().anyMatch(c -> c.startsWith(o)));
+            }
+        }
+    }
+
+    /** The absolute paths following {@code command} in the Dockerfile's RUN instructions. */
+    private static List<Path> paths(String dockerfile, String command) {
+        List<Path> out = new ArrayList<>();
+        Matcher m = Pattern.compile(Pattern.quote(command) + "((?:\\s+/\\S+)+)").matcher(dockerfile);
+        while (m.find()) {
+            for (String p : m.group(1).trim().split("\\s+")) {
+                out.add(Path.of(p));
+            }
+        }
+        return out;
     }
 
     /** The variables of every ENV instruction (KEY=VALUE form, continued lines joined). */

@@ -26,6 +26,18 @@ final class DeployFiles {
         return Path.of(System.getProperty("basedir", ".")).toAbsolutePath().normalize();
     }
 
+    /** The management interface's port (health, metrics): quarkus.management.port in application.properties. */
+    static int managementPort() throws IOException {
+        java.util.Properties p = new java.util.Properties();
+        try (var r = Files.newBufferedReader(root().resolve("src/main/resources/application.properties"))) {
+            p.load(r);
+        }
+        if (!Boolean.parseBoolean(p.getProperty("quarkus.management.enabled"))) {
+            throw new AssertionError("quarkus.management.enabled=true: health and metrics stay off the API's port");
+        }
+        return Integer.parseInt(p.getProperty("quarkus.management.port", "9000"));
+    }
+
     /** How long a stop takes at most: the shutdown delay (readiness down, new requests 503) plus the drain timeout. */
     record Shutdown(Duration delay, Duration timeout) {
         Duration total() {

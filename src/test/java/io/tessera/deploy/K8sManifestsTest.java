@@ -139,8 +139,8 @@ class K8sManifestsTest {
             assertThat(c.path("livenessProbe").path("httpGet").path("path").asText()).as(name + " liveness")
                     .isEqualTo(healthPaths.get("live"));
             for (String probe : List.of("startupProbe", "readinessProbe", "livenessProbe")) {
-                assertThat(containerPortExists(c, c.path(probe).path("httpGet").path("port")))
-                        .as(name + " " + probe + " port").isTrue();
+                assertThat(containerPort(c, c.path(probe).path("httpGet").path("port")))
+                        .as(name + " " + probe + " port: the management interface's").isEqualTo(DeployFiles.managementPort());
             }
         }
     }
@@ -263,7 +263,7 @@ class K8sManifestsTest {
     // ---------------------------------------------------------------- Service, PDB, ServiceMonitor, HPA
 
     @Test
-    void serviceMonitorAndPdbSelectThePods() {
+    void serviceMonitorAndPdbSelectThePods() throws IOException {
         for (String name : RENDERINGS.keySet()) {
             JsonNode d = deployment(name);
             Map<String, String> podLabels = map(d.path("spec").path("template").path("metadata").path("labels"));
@@ -288,6 +288,12 @@ class K8sManifestsTest {
             for (JsonNode ep : sm.path("spec").path("endpoints")) {
                 assertThat(servicePorts).as(name + ": ServiceMonitor port").contains(ep.path("port").asText());
                 assertThat(ep.path("path").asText()).isEqualTo("/q/metrics");
+                for (JsonNode port : svc.path("spec").path("ports")) {
+                    if (port.path("name").asText().equals(ep.path("port").asText())) {
+                        assertThat(containerPort(container(name), port.path("targetPort")))
+                                .as(name + ": metrics are scraped from the management interface").isEqualTo(DeployFiles.managementPort());
+                    }
+                }
             }
         }
     }
@@ -388,6 +394,16 @@ class K8sManifestsTest {
             env.put(e.path("name").asText(), e.has("value") ? e.path("value").asText() : "<ref>");
         }
         return env;
+    }
+
+    /** The container port a probe or Service names (by number or name); -1 when none matches. */
+    private static int containerPort(JsonNode container, JsonNode port) {
+        for (JsonNode p : container.path("ports")) {
+            if (port.isInt() ? p.path("containerPort").asInt() == port.asInt() : p.path("name").asText().equals(port.asText())) {
+                return p.path("containerPort").asInt();
+            }
+        }
+        return -1;
     }
 
     private static boolean containerPortExists(JsonNode container, JsonNode port) {

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.tessera.testing.NeedsServices;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -52,6 +53,7 @@ import org.junit.jupiter.api.TestInstance;
  *       HorizontalPodAutoscaler scales on.</li>
  * </ul>
  */
+@NeedsServices
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RollingRestartIT {
     private static final Duration START_LIMIT = Duration.ofMinutes(4);
@@ -66,9 +68,14 @@ class RollingRestartIT {
     private String model;
 
     /** One service process, its port and its log. */
-    private record Instance(String name, int port, Process process, Path log) {
+    private record Instance(String name, int port, int managementPort, Process process, Path log) {
         URI uri(String path) {
             return URI.create("http://127.0.0.1:" + port + path);
+        }
+
+        /** Health and metrics: the management interface's port. */
+        URI managementUri(String path) {
+            return URI.create("http://127.0.0.1:" + managementPort + path);
         }
 
         String logText() throws IOException {
@@ -106,6 +113,7 @@ class RollingRestartIT {
      */
     private Instance start(String name, Path app) throws IOException {
         int port = freePort();
+        int management = freePort();
         Path work = root.resolve("target/rolling-restart").resolve(name);
         Files.createDirectories(work);
         Path log = work.resolve("service.log");
@@ -119,13 +127,14 @@ class RollingRestartIT {
         Map<String, String> config = new java.util.LinkedHashMap<>();
         config.put("TESSERA_ENGINE_THREADS", "1");
         config.put("QUARKUS_HTTP_PORT", Integer.toString(port));
+        config.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(management));
         config.put("QUARKUS_SHUTDOWN_TIMEOUT", GRACE.toSeconds() + "s");
         config.put("TESSERA_MODEL", root.resolve(MODEL_DIR).toString());
         config.putAll(InstanceSettings.environment(work));
         assertThat(DeployFiles.envProblems("instance " + name, config, ConfigKeys.load(root), DeployFiles.launcherVariables()))
                 .isEmpty();
         env.putAll(config);
-        return new Instance(name, port, pb.start(), log);
+        return new Instance(name, port, management, pb.start(), log);
     }
 
     private String djlCache() {
@@ -136,7 +145,7 @@ class RollingRestartIT {
         try {
             await().atMost(START_LIMIT).pollInterval(Duration.ofMillis(250)).failFast(() -> !i.process().isAlive())
                     .ignoreExceptionsInstanceOf(IOException.class)   // not listening yet
-                    .until(() -> get(i, "/q/health/ready").statusCode() == 200);
+                    .until(() -> manage(i, "/q/health/ready").statusCode() == 200);
         } catch (TerminalFailureException e) {
             throw new AssertionError(i.name() + " exited with " + i.process().exitValue() + ":\n" + i.logText());
         } catch (ConditionTimeoutException e) {
@@ -209,9 +218,12 @@ class RollingRestartIT {
         JsonNode container = deployment.path("spec").path("template").path("spec").path("containers").get(0);
         for (String probe : List.of("startupProbe", "readinessProbe", "livenessProbe")) {
             String path = container.path(probe).path("httpGet").path("path").asText();
-            assertThat(get(second, path).statusCode()).as(probe + " " + path).isEqualTo(200);
+            // the probes' port is the management interface (K8sManifestsTest checks its number)
+            assertThat(container.path(probe).path("httpGet").path("port").asText()).isEqualTo("management");
+            assertThat(manage(second, path).statusCode()).as(probe + " " + path).isEqualTo(200);
+            assertThat(get(second, path).statusCode()).as(probe + " " + path + " on the API's port").isEqualTo(404);
         }
-        String metrics = get(second, "/q/metrics").body();
+        String metrics = manage(second, "/q/metrics").body();
         JsonNode hpa = new YAMLMapper().readTree(root.resolve("k8s/base/hpa.yaml").toFile());
         for (JsonNode m : hpa.path("spec").path("metrics")) {
             if (m.path("type").asText().equals("Pods")) {
@@ -261,7 +273,7 @@ class RollingRestartIT {
                     for (Instance i : instances) {
                         boolean up;
                         try {
-                            up = get(i, "/q/health/ready").statusCode() == 200;
+                            up = manage(i, "/q/health/ready").statusCode() == 200;
                         } catch (IOException | InterruptedException e) {
                             up = false;
                         }
@@ -413,7 +425,7 @@ class RollingRestartIT {
     /** A gauge's value summed over its series in /q/metrics. */
     private double gauge(Instance i, String name) throws IOException, InterruptedException {
         double sum = 0;
-        for (String line : get(i, "/q/metrics").body().split("\n")) {
+        for (String line : manage(i, "/q/metrics").body().split("\n")) {
             if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
                 sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
             }
@@ -422,7 +434,15 @@ class RollingRestartIT {
     }
 
     private HttpResponse<String> get(Instance i, String path) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(i.uri(path)).timeout(Duration.ofSeconds(5)).GET();
+        return get(i.uri(path));
+    }
+
+    private HttpResponse<String> manage(Instance i, String path) throws IOException, InterruptedException {
+        return get(i.managementUri(path));
+    }
+
+    private HttpResponse<String> get(URI uri) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).GET();
         InstanceSettings.authorize(b);
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }

@@ -10,12 +10,12 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.awaitility.core.ConditionTimeoutException;
 import org.awaitility.core.TerminalFailureException;
 
@@ -23,17 +23,25 @@ import org.awaitility.core.TerminalFailureException;
 public final class Replica implements AutoCloseable {
     private final Process process;
     private final int port;
+    private final int managementPort;
     private final Path log;
 
-    private Replica(Process process, int port, Path log) {
+    private Replica(Process process, int port, int managementPort, Path log) {
         this.process = process;
         this.port = port;
+        this.managementPort = managementPort;
         this.log = log;
     }
 
     /** Starts one replica with {@code config} as system properties; waits until it is ready. */
     public static Replica start(String name, Map<String, String> config, Duration timeout) throws IOException, InterruptedException {
         return launch(name, config).awaitReady(name, timeout);
+    }
+
+    /** As {@link #start}, with {@code cwd} as the current directory of bin/tessera serve. */
+    public static Replica startFrom(Path cwd, String name, Map<String, String> config, Duration timeout)
+            throws IOException, InterruptedException {
+        return launch(cwd, name, config).awaitReady(name, timeout);
     }
 
     /** Starts NAME-1 and NAME-2 on one configuration, each with its own work directory target/it-NAME-i. */
@@ -61,19 +69,30 @@ public final class Replica implements AutoCloseable {
         return RestAssured.given().baseUri(url()).auth().oauth2(key);
     }
 
-    /** Starts one replica with {@code config} as system properties, its output to target/NAME.log; does not wait. */
+    /**
+     * Starts one replica with {@code config} as system properties ({@code bin/tessera serve -Dkey=value ...}), its
+     * output to target/NAME.log; does not wait.
+     */
     public static Replica launch(String name, Map<String, String> config) throws IOException {
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        String opts = config.entrySet().stream().map(e -> "-D" + e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "))
-                + " -Dquarkus.http.port=" + port;
+        return launch(Path.of("").toAbsolutePath(), name, config);
+    }
+
+    private static Replica launch(Path cwd, String name, Map<String, String> config) throws IOException {
+        int port = freePort();
+        int management = freePort();
+        List<String> command = new ArrayList<>(List.of(Path.of("bin/tessera").toAbsolutePath().toString(), "serve"));
+        config.forEach((k, v) -> command.add("-D" + k + "=" + v));
+        command.add("-Dquarkus.http.port=" + port);
+        command.add("-Dquarkus.management.port=" + management);
         Path log = Path.of("target", name + ".log");
-        ProcessBuilder pb = new ProcessBuilder(List.of("bin/tessera", "serve")).redirectErrorStream(true)
-                .redirectOutput(log.toFile());
-        pb.environment().put("TESSERA_JAVA_OPTS", opts);
-        return new Replica(pb.start(), port, log);
+        ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+        return new Replica(pb.start(), port, management, log);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
     }
 
     private Replica awaitReady(String name, Duration timeout) throws IOException, InterruptedException {
@@ -105,9 +124,18 @@ public final class Replica implements AutoCloseable {
         return "http://127.0.0.1:" + port;
     }
 
+    public int port() {
+        return port;
+    }
+
+    /** The management interface: health and metrics. */
+    public String managementUrl() {
+        return "http://127.0.0.1:" + managementPort;
+    }
+
     private boolean ready() {
         try {
-            HttpURLConnection c = (HttpURLConnection) URI.create(url() + "/q/health/ready").toURL().openConnection();
+            HttpURLConnection c = (HttpURLConnection) URI.create(managementUrl() + "/q/health/ready").toURL().openConnection();
             c.setConnectTimeout(500);
             c.setReadTimeout(2000);
             return c.getResponseCode() == 200;

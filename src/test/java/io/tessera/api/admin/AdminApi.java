@@ -3,11 +3,14 @@ package io.tessera.api.admin;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 
+import io.quarkus.test.common.http.TestHTTPResourceManager;
 import io.restassured.response.Response;
+import io.restassured.specification.RequestSpecification;
 import io.tessera.adapters.Archives;
 import io.tessera.cli.RandomAdapters;
 import io.tessera.engine.ModelConfig;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,7 +49,13 @@ public final class AdminApi {
     /** Waits for the model to load: uploads are checked against it (503 before). */
     public static void awaitReady() {
         await("the service becomes ready").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100))
-                .until(() -> given().get("/q/health/ready").statusCode() == 200);
+                .until(() -> management().get("/q/health/ready").statusCode() == 200);
+    }
+
+    /** A request to the management interface (health, metrics): its own port, not the API's. */
+    public static RequestSpecification management() {
+        URI uri = URI.create(TestHTTPResourceManager.getManagementUri());
+        return given().baseUri(uri.getScheme() + "://" + uri.getHost()).port(uri.getPort());
     }
 
     public static Response upload(String key, String tenant, String name, byte[] archive, String fileName, String activate) {
