@@ -243,18 +243,19 @@ public final class DecoderModel implements AutoCloseable {
             NDArray heads = qkv[l].apply(ctx, Site.QKV, l, xn, null).reshape(plan.tokens, h + 2 * kv, d);  // [T, H+2KV, D]
             NDArray rotated = rope.rotated(heads);
             NDArray roped = rope.apply(heads, rotated, cs);             // [T, H+2KV, D]: q scaled, q k rotated, v as is
-            NDArray q = Views.narrow(roped, 1, 0, h);                  // [T, H, D]
-            NDArray kvNew = Views.narrow(roped, 1, h, h + 2 * kv);     // [T, 2KV, D]
+            NDList parts = roped.split(new long[] {h}, 1);             // one op for both views
+            NDArray q = parts.get(0);                                  // [T, H, D]
+            NDArray kvNew = parts.get(1);                              // [T, 2KV, D]
             cache.write(l, before, kvNew);
             if (globals != null) {
                 cache.write(l, globals, Views.narrow(heads, 1, h, h + 2 * kv));   // keys unrotated
             }
             NDArray qGlobal = csGlobal == null ? null : Views.narrow(rope.apply(heads, rotated, csGlobal), 1, 0, h);
-            List<NDArray> parts = new ArrayList<>(layouts.size());
+            List<NDArray> outs = new ArrayList<>(layouts.size());
             for (LayoutArrays lay : layouts) {
-                parts.add(attention(m, lay, l, q, qGlobal, kvNew, cache));                 // [B Q, H D]
+                outs.add(attention(m, lay, l, q, qGlobal, kvNew, cache));                  // [B Q, H D]
             }
-            NDArray padded = parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 0);
+            NDArray padded = outs.size() == 1 ? outs.get(0) : NDArrays.concat(new NDList(outs), 0);
             NDArray attn = unpadIdx == null ? padded : Rows.select(padded, unpadIdx);   // [T, H D]
             x = o[l].apply(ctx, Site.O, l, attn, x);
             x = mlp.forward(l, postNorm[l].apply(x), x, ctx);

@@ -12,16 +12,22 @@ record Projection(NDArray w, NDArray wT, NDArray bias) {
     }
 
     /**
-     * residual + x W + bias ({@code residual} may be null). A step without adapters runs it as one addmm (bias and
-     * residual folded in); otherwise the rows' adapters apply to x W alone, as in PEFT (DoRA scales no bias).
+     * residual + x W + bias ({@code residual} may be null), with the rows' adapters. When they only add a delta (no
+     * DoRA), bias and residual go into the matmul as one addmm and the deltas are added to that; DoRA scales x W
+     * alone, as in PEFT, so there bias and residual come after.
      */
     NDArray apply(StepContext ctx, Site site, int layer, NDArray x, NDArray residual) {
-        if (ctx.adapters() == AdapterBatch.NONE && (bias == null || residual == null)) {
-            NDArray add = bias != null ? bias : residual;
+        AdapterBatch adapters = ctx.adapters();
+        if (adapters.additive()) {
+            NDArray add = bias == null ? residual : residual == null ? bias : null;
             // linear is two ops (t, addmm): worth it only when it folds an add
-            return add == null ? x.matMul(w) : Views.linear(x, wT, add);
+            NDArray y = add == null ? x.matMul(w) : Views.linear(x, wT, add);
+            if (add == null && bias != null) {
+                y = residual.add(y.add(bias));
+            }
+            return adapters.apply(site, layer, x, y);
         }
-        NDArray y = ctx.adapters().apply(site, layer, x, x.matMul(w));
+        NDArray y = adapters.apply(site, layer, x, x.matMul(w));
         if (bias != null) {
             y = y.add(bias);
         }
