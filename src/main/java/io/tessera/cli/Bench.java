@@ -91,14 +91,24 @@ public final class Bench implements Runnable {
     private static void decode(Path model, int batch, int steps, int prompt, EngineOptions.Device device, PrintStream out) {
         try (Engine engine = Engine.open(new EngineOptions(model, device, batch, 0))) {
             out.printf("model=%s device=%s batch=%d prompt=%d steps=%d%n", model.getFileName(), engine.device(), batch, prompt, steps);
-            Rates r = decodeRun(engine, batch, prompt, steps, i -> null, AttentionPolicy.FULL);
+            Rates r = decodeRun(engine, batch, prompt, steps, i -> null, AttentionPolicy.FULL, !engine.device().isGpu());
             out.println("phase    tokens  seconds  tokens/s");
             out.printf("prefill  %6d  %7.3f  %8.1f%n", r.prefillTokens, r.prefillSeconds, r.prefillTokens / r.prefillSeconds);
             out.printf("decode   %6d  %7.3f  %8.1f%n", r.decodeTokens, r.decodeSeconds, r.decodeTokens / r.decodeSeconds);
+            out.printf("decode cpu %.3f ms/step (median, stepping thread)%n", r.cpuMsPerStep);
+            if (r.opsPerStep >= 0) {
+                out.printf("ops/step %d (libtorch ops of one decode step at batch %d)%n", r.opsPerStep, batch);
+            }
         }
     }
 
-    record Rates(int prefillTokens, double prefillSeconds, int decodeTokens, double decodeSeconds) {
+    /**
+     * @param opsPerStep libtorch ops of one more decode step, counted apart from the timed ones ({@link OpCount}); -1: not counted
+     * @param cpuMsPerStep median CPU time of the stepping thread per decode step: at one engine thread the step's whole
+     *                     work, and unlike wall time not stretched when other processes take the cores
+     */
+    record Rates(int prefillTokens, double prefillSeconds, int decodeTokens, double decodeSeconds, int opsPerStep,
+                 double cpuMsPerStep) {
         double decodeRate() {
             return decodeTokens / decodeSeconds;
         }
@@ -107,6 +117,12 @@ public final class Bench implements Runnable {
     /** B sequences with random prompts prefilled in one step, then greedy decode steps for all of them. */
     static Rates decodeRun(Engine engine, int batch, int prompt, int steps, java.util.function.IntFunction<ResidentAdapter> adapterOf,
                          AttentionPolicy policy) {
+        return decodeRun(engine, batch, prompt, steps, adapterOf, policy, false);
+    }
+
+    /** With {@code countOps}, one more decode step after the timed ones runs under the profiler (CPU only). */
+    static Rates decodeRun(Engine engine, int batch, int prompt, int steps, java.util.function.IntFunction<ResidentAdapter> adapterOf,
+                         AttentionPolicy policy, boolean countOps) {
         Random rnd = new Random(42);
         int vocab = engine.config().vocabSize();
         List<Sequence> seqs = new ArrayList<>();
@@ -124,15 +140,21 @@ public final class Bench implements Runnable {
             logits = engine.step(nextTokens(seqs, logits, vocab));
         }
         long[] times = new long[steps];
+        long[] cpu = new long[steps];
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
         for (int s = 0; s < steps; s++) {
+            long c = threads.getCurrentThreadCpuTime();
             long t = System.nanoTime();
             logits = engine.step(nextTokens(seqs, logits, vocab));
             times[s] = System.nanoTime() - t;
+            cpu[s] = threads.getCurrentThreadCpuTime() - c;
         }
+        List<StepInput> next = nextTokens(seqs, logits, vocab);
+        int ops = countOps ? OpCount.of(() -> engine.step(next)) : -1;
         seqs.forEach(engine::release);
         // the median step, scaled to all steps: robust against other processes on a shared 2-core machine
         double decodeSeconds = median(times) / 1e9 * steps;
-        return new Rates(batch * prompt, (t1 - t0) / 1e9, batch * steps, decodeSeconds);
+        return new Rates(batch * prompt, (t1 - t0) / 1e9, batch * steps, decodeSeconds, ops, median(cpu) / 1e6);
     }
 
     private static List<StepInput> nextTokens(List<Sequence> seqs, List<float[]> logits, int vocab) {

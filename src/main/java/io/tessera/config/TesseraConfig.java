@@ -90,7 +90,8 @@ public interface TesseraConfig {
     /** The engine's own resources: its threads, KV cache and prefix cache. */
     interface EngineSettings {
         /**
-         * libtorch's intra-op threads, the one thread setting (the command line's {@code --engine-threads}); unset:
+         * The most libtorch intra-op threads a step uses, the one thread setting (the command line's
+         * {@code --engine-threads}); a step with little work (a batch-1 decode of a small model) takes fewer. Unset:
          * the cores but one (the last serves HTTP).
          */
         OptionalInt threads();

@@ -13,6 +13,14 @@ public interface AdapterBatch {
     /** y = x W for the packed rows; returns y with every row's adapter delta (and DoRA scaling) applied. */
     NDArray apply(Site site, int layer, NDArray x, NDArray y);
 
+    /**
+     * Whether {@link #apply} only adds a delta to y, so y may come with the bias and residual already in it (one
+     * addmm instead of a matmul and two adds). DoRA scales y, so it must get x W alone.
+     */
+    default boolean additive() {
+        return true;
+    }
+
     /** The packed rows' input embeddings [T, hidden] with the prompt kinds' changes: virtual tokens, DePT's update. */
     default NDArray embed(NDArray x) {
         return x;
@@ -46,6 +54,7 @@ public interface AdapterBatch {
             return parts.isEmpty() ? NONE : parts.get(0);
         }
         ExpertOverride experts = parts.stream().map(AdapterBatch::experts).filter(e -> e != null).findFirst().orElse(null);
+        boolean additive = parts.stream().allMatch(AdapterBatch::additive);
         return new AdapterBatch() {
             @Override
             public NDArray apply(Site site, int layer, NDArray x, NDArray y) {
@@ -66,6 +75,11 @@ public interface AdapterBatch {
             @Override
             public ExpertOverride experts() {
                 return experts;
+            }
+
+            @Override
+            public boolean additive() {
+                return additive;
             }
         };
     }

@@ -24,14 +24,12 @@ public final class DecoderModel implements AutoCloseable {
     private final NDManager manager;
     private final DataType dtype;
     private final NDArray embed;        // [V, E]
-    private final NDArray lmHead;       // [E, V]
-    private final NDArray finalNorm;    // [E]
-    private final NDArray[] inputNorm;  // [E]
-    private final NDArray[] postNorm;
-    private final NDArray[] qkv;        // [E, (H + 2 KV) D]
-    private final NDArray[] qkvBias;    // or null
-    private final NDArray[] o;          // [H D, E]
-    private final NDArray[] oBias;
+    private final Projection lmHead;    // [E, V]
+    private final RmsNorm finalNorm;
+    private final RmsNorm[] inputNorm;
+    private final RmsNorm[] postNorm;
+    private final Projection[] qkv;     // [E, (H + 2 KV) D], bias or null
+    private final Projection[] o;       // [H D, E], bias or null
     private final Mlp mlp;
     private final Rope rope;
 
@@ -45,36 +43,38 @@ public final class DecoderModel implements AutoCloseable {
         int kvd = config.numKvHeads() * config.headDim();
         embed = tensor(cp.read("model.embed_tokens.weight", config.vocabSize(), e), config.vocabSize(), e);
         String head = config.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
-        lmHead = transposed(cp.read(head, config.vocabSize(), e), config.vocabSize(), e);
-        finalNorm = tensor(cp.read("model.norm.weight", e), e);
-        inputNorm = new NDArray[layers];
-        postNorm = new NDArray[layers];
-        qkv = new NDArray[layers];
-        qkvBias = new NDArray[layers];
-        o = new NDArray[layers];
-        oBias = new NDArray[layers];
+        lmHead = Projection.of(transposed(cp.read(head, config.vocabSize(), e), config.vocabSize(), e), null);
+        finalNorm = norm(cp.read("model.norm.weight", e));
+        inputNorm = new RmsNorm[layers];
+        postNorm = new RmsNorm[layers];
+        qkv = new Projection[layers];
+        o = new Projection[layers];
         boolean qkvBiased = config.family() != Family.LLAMA;
         boolean oBiased = config.family() == Family.MOGE;
         for (int l = 0; l < layers; l++) {
             String p = "model.layers." + l + ".";
-            inputNorm[l] = tensor(cp.read(p + "input_layernorm.weight", e), e);
-            postNorm[l] = tensor(cp.read(p + "post_attention_layernorm.weight", e), e);
+            inputNorm[l] = norm(cp.read(p + "input_layernorm.weight", e));
+            postNorm[l] = norm(cp.read(p + "post_attention_layernorm.weight", e));
             float[] wq = cp.read(p + "self_attn.q_proj.weight", hd, e);
             float[] wk = cp.read(p + "self_attn.k_proj.weight", kvd, e);
             float[] wv = cp.read(p + "self_attn.v_proj.weight", kvd, e);
-            qkv[l] = transposed(concat(wq, wk, wv), hd + 2 * kvd, e);
+            NDArray qkvBias = null;
             // biases wherever the checkpoint has them (Llama may carry attention_bias too)
             if (qkvBiased || cp.has(p + "self_attn.q_proj.bias")) {
-                qkvBias[l] = tensor(concat(cp.read(p + "self_attn.q_proj.bias", hd), cp.read(p + "self_attn.k_proj.bias", kvd),
+                qkvBias = tensor(concat(cp.read(p + "self_attn.q_proj.bias", hd), cp.read(p + "self_attn.k_proj.bias", kvd),
                         cp.read(p + "self_attn.v_proj.bias", kvd)), hd + 2 * kvd);
             }
-            o[l] = transposed(cp.read(p + "self_attn.o_proj.weight", e, hd), e, hd);
-            if (oBiased || cp.has(p + "self_attn.o_proj.bias")) {
-                oBias[l] = tensor(cp.read(p + "self_attn.o_proj.bias", e), e);
-            }
+            qkv[l] = Projection.of(transposed(concat(wq, wk, wv), hd + 2 * kvd, e), qkvBias);
+            NDArray oBias = oBiased || cp.has(p + "self_attn.o_proj.bias") ? tensor(cp.read(p + "self_attn.o_proj.bias", e), e) : null;
+            o[l] = Projection.of(transposed(cp.read(p + "self_attn.o_proj.weight", e, hd), e, hd), oBias);
         }
         mlp = config.moe().isPresent() ? loadMoGe(cp, config.moe().get()) : loadDense(cp, "mlp.", config.intermediateSize());
-        rope = new Rope(manager, config.headDim(), config.ropeTheta(), Math.max(config.maxPositionEmbeddings(), 64), dtype);
+        rope = new Rope(manager, config.headDim(), config.ropeTheta(), Math.max(config.maxPositionEmbeddings(), 64), dtype,
+                new Rope.Heads(config.numHeads(), config.numKvHeads(), config.numKvHeads(), (float) (1.0 / Math.sqrt(config.headDim()))));
+    }
+
+    private RmsNorm norm(float[] w) {
+        return new RmsNorm(manager, w, config.rmsNormEps(), dtype);
     }
 
     /** Loads and validates every tensor the config implies; the checkpoint stays the caller's to close. */
@@ -90,12 +90,12 @@ public final class DecoderModel implements AutoCloseable {
 
     private DenseMlp loadDense(Checkpoint cp, String prefix, int inter) {
         int e = config.hiddenSize();
-        NDArray[] gu = new NDArray[config.numLayers()];
-        NDArray[] dn = new NDArray[config.numLayers()];
+        Projection[] gu = new Projection[config.numLayers()];
+        Projection[] dn = new Projection[config.numLayers()];
         for (int l = 0; l < config.numLayers(); l++) {
             String p = "model.layers." + l + "." + prefix;
-            gu[l] = transposed(concat(cp.read(p + "gate_proj.weight", inter, e), cp.read(p + "up_proj.weight", inter, e)), 2 * inter, e);
-            dn[l] = transposed(cp.read(p + "down_proj.weight", e, inter), e, inter);
+            gu[l] = Projection.of(transposed(concat(cp.read(p + "gate_proj.weight", inter, e), cp.read(p + "up_proj.weight", inter, e)), 2 * inter, e), null);
+            dn[l] = Projection.of(transposed(cp.read(p + "down_proj.weight", e, inter), e, inter), null);
         }
         return new DenseMlp(gu, dn, inter);
     }
@@ -156,13 +156,13 @@ public final class DecoderModel implements AutoCloseable {
     public float[] baseWeight(int layer, String module) {
         Site site = Site.of(module);
         NDArray w = switch (site) {
-            case QKV -> qkv[layer];
-            case O -> o[layer];
+            case QKV -> qkv[layer].w();
+            case O -> o[layer].w();
             case GATE_UP, DOWN -> {
                 if (!(mlp instanceof DenseMlp d)) {
                     throw new IllegalArgumentException(module + " is not a dense projection of this model");
                 }
-                yield site == Site.GATE_UP ? d.gateUp()[layer] : d.down()[layer];
+                yield (site == Site.GATE_UP ? d.gateUp()[layer] : d.down()[layer]).w();
             }
         };
         int[] range = outputRange(site, module);
@@ -216,6 +216,7 @@ public final class DecoderModel implements AutoCloseable {
     /**
      * One forward pass over the step's packed tokens. Writes the new keys/values into the cache and returns the
      * final hidden states of the rows listed in {@code logitRows} projected to logits [n, V] (float32).
+     * A decode step of demo-llama at batch 1 issues about 30 libtorch ops a layer (see ENGINE-NOTES.md).
      */
     NDArray forward(StepContext ctx, NDArray x, KvCache cache, long[] logitRows) {
         StepPlan plan = ctx.plan();
@@ -226,55 +227,69 @@ public final class DecoderModel implements AutoCloseable {
         List<LayoutArrays> layouts = new ArrayList<>(plan.layouts.size());
         for (StepPlan.Layout lay : plan.layouts) {
             layouts.add(new LayoutArrays(lay,
-                    m.create(lay.mask, new Shape(lay.batch, 1, 1, lay.qMax, lay.columns())),
+                    masks(lay.mask) ? m.create(lay.mask, new Shape(lay.batch, 1, 1, lay.qMax, lay.columns())) : null,
                     plan.packedIsPadded ? null : m.create(lay.padIndex),
                     lay.slots == null ? null : m.create(lay.slots)));
         }
         NDArray unpadIdx = plan.packedIsPadded ? null : m.create(plan.unpadIndex);
-        KvCache.Indices before = KvCache.Indices.of(m, plan.before, plan.tokens);
-        KvCache.Indices globals = KvCache.Indices.of(m, plan.globalsBefore, plan.tokens);
-        KvCache.Indices after = KvCache.Indices.of(m, plan.after, plan.tokens);
+        KvCache.Indices before = cache.indices(m, plan.before, plan.tokens);
+        KvCache.Indices globals = cache.indices(m, plan.globalsBefore, plan.tokens);
+        KvCache.Indices after = cache.indices(m, plan.after, plan.tokens);
         int h = config.numHeads();
         int kv = config.numKvHeads();
         int d = config.headDim();
         for (int l = 0; l < config.numLayers(); l++) {
-            NDArray xn = rmsNorm(x, inputNorm[l], config.rmsNormEps(), dtype);
-            NDArray proj = ctx.adapters().apply(Site.QKV, l, xn, xn.matMul(qkv[l]));
-            if (qkvBias[l] != null) {
-                proj = proj.add(qkvBias[l]);
+            NDArray xn = inputNorm[l].apply(x);
+            NDArray heads = qkv[l].apply(ctx, Site.QKV, l, xn, null).reshape(plan.tokens, h + 2 * kv, d);  // [T, H+2KV, D]
+            NDArray rotated = rope.rotated(heads);
+            NDArray roped = rope.apply(heads, rotated, cs);             // [T, H+2KV, D]: q scaled, q k rotated, v as is
+            NDList parts = roped.split(new long[] {h}, 1);             // one op for both views
+            NDArray q = parts.get(0);                                  // [T, H, D]
+            NDArray kvNew = parts.get(1);                              // [T, 2KV, D]
+            cache.write(l, before, kvNew);
+            if (globals != null) {
+                cache.write(l, globals, Views.narrow(heads, 1, h, h + 2 * kv));   // keys unrotated
             }
-            NDArray heads = proj.reshape(plan.tokens, h + 2 * kv, d);                   // [T, H+2KV, D]
-            NDArray qk = rope.apply(heads.get(new NDIndex(":, 0:{}, :", h + kv)), cs);  // [T, H+KV, D]
-            NDArray q = qk.get(new NDIndex(":, 0:{}, :", h));
-            NDArray k = qk.get(new NDIndex(":, {}:, :", h));
-            NDArray v = heads.get(new NDIndex(":, {}:, :", h + kv));
-            cache.write(l, before, k, v);
-            cache.write(l, globals, heads.get(new NDIndex(":, {}:{}, :", h, h + kv)), v);
-            NDArray qGlobal = csGlobal == null ? null : rope.apply(heads.get(new NDIndex(":, 0:{}, :", h)), csGlobal);
-            List<NDArray> parts = new ArrayList<>(layouts.size());
+            NDArray qGlobal = csGlobal == null ? null : Views.narrow(rope.apply(heads, rotated, csGlobal), 1, 0, h);
+            List<NDArray> outs = new ArrayList<>(layouts.size());
             for (LayoutArrays lay : layouts) {
-                parts.add(attention(m, lay, l, q, qGlobal, k, v, cache));                 // [B Q, H D]
+                outs.add(attention(m, lay, l, q, qGlobal, kvNew, cache));                  // [B Q, H D]
             }
-            NDArray padded = parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 0);
+            NDArray padded = outs.size() == 1 ? outs.get(0) : NDArrays.concat(new NDList(outs), 0);
             NDArray attn = unpadIdx == null ? padded : Rows.select(padded, unpadIdx);   // [T, H D]
-            NDArray out = ctx.adapters().apply(Site.O, l, attn, attn.matMul(o[l]));
-            if (oBias[l] != null) {
-                out = out.add(oBias[l]);
-            }
-            x = x.add(out);
-            x = x.add(mlp.forward(l, rmsNorm(x, postNorm[l], config.rmsNormEps(), dtype), ctx));
-            cache.write(l, after, k, v);
+            x = o[l].apply(ctx, Site.O, l, attn, x);
+            x = mlp.forward(l, postNorm[l].apply(x), x, ctx);
+            cache.write(l, after, kvNew);
         }
-        NDArray last = Rows.select(x, m.create(logitRows));
-        return rmsNorm(last, finalNorm, config.rmsNormEps(), dtype).matMul(lmHead).toType(DataType.FLOAT32, false);
+        NDArray last = isEveryRow(logitRows, plan.tokens) ? x : Rows.select(x, m.create(logitRows));
+        return finalNorm.apply(last).matMul(lmHead.w()).toType(DataType.FLOAT32, false);
     }
 
-    /** A layout's step-scoped arrays: its mask, packed -> padded index and gathered slots (or nulls). */
+    /** Whether a mask hides anything (decode rows of equal length hide nothing: the add is skipped). */
+    private static boolean masks(float[] mask) {
+        for (float v : mask) {
+            if (v != 0f) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isEveryRow(long[] rows, int tokens) {
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i] != i) {
+                return false;
+            }
+        }
+        return rows.length == tokens;
+    }
+
+    /** A layout's step-scoped arrays: its mask (null: hides nothing), packed -> padded index and gathered slots (or nulls). */
     private record LayoutArrays(StepPlan.Layout plan, NDArray mask, NDArray padIdx, NDArray slots) {
     }
 
-    /** Attention of one layout's rows: [B Q, H D] in padded order. */
-    private NDArray attention(NDManager m, LayoutArrays layout, int layer, NDArray q, NDArray qGlobal, NDArray k, NDArray v,
+    /** Attention of one layout's rows: [B Q, H D] in padded order. q comes scaled by 1/sqrt(D) (see {@link Rope}). */
+    private NDArray attention(NDManager m, LayoutArrays layout, int layer, NDArray q, NDArray qGlobal, NDArray kvNew,
                               KvCache cache) {
         StepPlan.Layout plan = layout.plan();
         NDArray padIdx = layout.padIdx();
@@ -284,35 +299,47 @@ public final class DecoderModel implements AutoCloseable {
         int kv = config.numKvHeads();
         int g = config.kvGroups();
         int d = config.headDim();
-        float scale = (float) (1.0 / Math.sqrt(d));
         List<NDArray> scores = new ArrayList<>(3);
         List<NDArray> vals = new ArrayList<>(3);
         if (plan.globals > 0) {
-            NDArray qg = toHeadGroups(pad(qGlobal, padIdx).mul(scale), b, qm);
-            scores.add(qg.matMul(cache.keys(m, layer, layout.slots(), b, 0, plan.globals).transpose(0, 1, 3, 2)));
-            vals.add(cache.values(m, layer, layout.slots(), b, 0, plan.globals));
+            NDArray[] gkv = keysValues(cache.read(m, layer, layout.slots(), b, 0, plan.globals));
+            scores.add(toHeadGroups(pad(qGlobal, padIdx), b, qm).matMul(gkv[0]));
+            vals.add(gkv[1]);
         }
-        NDArray q5 = toHeadGroups(pad(q, padIdx).mul(scale), b, qm);                     // [B, KV, gQ, D]
-        scores.add(q5.matMul(cache.keys(m, layer, layout.slots(), b, 0, plan.kvCols).transpose(0, 1, 3, 2)));  // [B, KV, gQ, kv]
-        vals.add(cache.values(m, layer, layout.slots(), b, 0, plan.kvCols));
+        NDArray q5 = toHeadGroups(pad(q, padIdx), b, qm);                                   // [B, KV, gQ, D]
+        NDArray[] kvs = keysValues(cache.read(m, layer, layout.slots(), b, 0, plan.kvCols));
+        scores.add(q5.matMul(kvs[0]));                                                      // [B, KV, gQ, kv]
+        vals.add(kvs[1]);
         if (plan.newCols > 0) {
-            NDArray kn = pad(k, padIdx).reshape(b, qm, kv, d).transpose(0, 2, 1, 3);      // [B, KV, Q, D]
-            scores.add(q5.matMul(kn.transpose(0, 1, 3, 2)));
-            vals.add(pad(v, padIdx).reshape(b, qm, kv, d).transpose(0, 2, 1, 3));
+            NDArray[] own = keysValues(pad(kvNew, padIdx).reshape(b, qm, 2 * kv, d));
+            scores.add(q5.matMul(own[0]));
+            vals.add(own[1]);
         }
         NDArray s = scores.size() == 1 ? scores.get(0) : concatColumns(scores);
-        int cols = plan.columns();
-        NDArray p = s.reshape(b, kv, g, qm, cols).toType(DataType.FLOAT32, false).add(layout.mask()).softmax(4)
-                .toType(dtype, false).reshape(b, kv, g * qm, cols);
+        NDArray p;
+        if (layout.mask() == null) {
+            p = s.toType(DataType.FLOAT32, false).softmax(3).toType(dtype, false);
+        } else {
+            int cols = plan.columns();
+            p = s.reshape(b, kv, g, qm, cols).toType(DataType.FLOAT32, false).add(layout.mask()).softmax(4)
+                    .toType(dtype, false).reshape(b, kv, g * qm, cols);
+        }
         NDArray out = null;
         int from = 0;
         for (NDArray val : vals) {
             int w = (int) val.getShape().get(2);
-            NDArray part = p.get(new NDIndex("..., {}:{}", from, from + w)).matMul(val);   // [B, KV, gQ, D]
+            NDArray part = (vals.size() == 1 ? p : Views.narrow(p, 3, from, from + w)).matMul(val);   // [B, KV, gQ, D]
             out = out == null ? part : out.add(part);
             from += w;
         }
-        return out.reshape(b, kv, g, qm, d).transpose(0, 3, 1, 2, 4).reshape(b * qm, h * d);
+        // one query a row: [B, KV, g, D] is already each row's heads in order
+        return qm == 1 ? out.reshape(b, h * d) : out.reshape(b, kv, g, qm, d).transpose(0, 3, 1, 2, 4).reshape(b * qm, h * d);
+    }
+
+    /** [B, n, 2KV, D] keys and values -> keys transposed [B, KV, D, n] and values [B, KV, n, D] (views). */
+    private NDArray[] keysValues(NDArray kvs) {
+        NDList parts = kvs.split(new long[] {config.numKvHeads()}, 2);
+        return new NDArray[] {parts.get(0).transpose(0, 2, 3, 1), parts.get(1).transpose(0, 2, 1, 3)};
     }
 
     private static NDArray concatColumns(List<NDArray> parts) {
@@ -328,14 +355,10 @@ public final class DecoderModel implements AutoCloseable {
         int kv = config.numKvHeads();
         int g = config.kvGroups();
         int d = config.headDim();
+        if (qm == 1) {
+            return x.reshape(b, kv, g, d);
+        }
         return x.reshape(b, qm, kv, g, d).transpose(0, 2, 3, 1, 4).reshape(b, kv, g * qm, d);
-    }
-
-    /** w * x / sqrt(mean(x²) + eps) over the last axis, computed in float32, returned in {@code dtype}. */
-    static NDArray rmsNorm(NDArray x, NDArray w, double eps, DataType dtype) {
-        NDArray x32 = x.toType(DataType.FLOAT32, false);
-        NDArray inv = x32.mul(x32).mean(new int[] {-1}, true).add((float) eps).sqrt();
-        return x32.div(inv).toType(dtype, false).mul(w);
     }
 
     NDArray tensor(float[] data, long... shape) {

@@ -28,6 +28,7 @@ public final class Engine implements AutoCloseable {
     private final Sequence[] bySlot;
     private final Queue<Runnable> pending = new ConcurrentLinkedQueue<>();
     private final ModelFiles files;
+    private final StepThreads threads;
     private long nextSequenceId = 1;
     private int running;
 
@@ -39,6 +40,7 @@ public final class Engine implements AutoCloseable {
         this.files = files;
         this.adapters = new AdapterBank(model, root);
         this.bySlot = new Sequence[cache.slots];
+        this.threads = new StepThreads(model.config(), StepThreads.configuredMax());
     }
 
     public static Engine open(EngineOptions options) {
@@ -126,7 +128,8 @@ public final class Engine implements AutoCloseable {
     /**
      * libtorch keeps its intra-op thread count per OS thread (an OpenMP setting) and DJL applies
      * {@code ai.djl.pytorch.num_threads} only on the thread that started it: an engine loop on another thread
-     * calls this first, or it runs with one thread per core.
+     * calls this first, or it runs with one thread per core. Each CPU step then picks its count up to that one
+     * ({@link StepThreads}).
      */
     public void adoptThreadSettings() {
         Integer threads = Integer.getInteger("ai.djl.pytorch.num_threads");
@@ -320,6 +323,9 @@ public final class Engine implements AutoCloseable {
             routing.inputs(start, len);
         }
         float[] logits;
+        if (!root.getDevice().isGpu()) {
+            threads.apply(total);
+        }
         try (NDManager step = root.newSubManager()) {
             AdapterBatch batch = adapters.batch(step, rowAdapters, positions, generated);
             NDArray x = batch.embed(model.embed(step, ids));

@@ -7,7 +7,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * Keys and values of all running sequences: per layer one tensor [slots, kvHeads, capacity, headDim].
+ * Keys and values of all running sequences: per layer one tensor [slots, capacity, 2 kvHeads, headDim], keys in
+ * heads 0..kvHeads-1 and values after them. A step writes both with one index_put on the [slots * capacity, 2 kvHeads,
+ * headDim] view (one index, adjacent rows: no permuted copy of the cache, as indexing slot and entry across the
+ * heads dimension cost) and reads both with one view.
  * Slots are kept dense (a released slot is refilled by the highest one), so a step reads slots 0..B-1 as a
  * view. Lives in its own long-lived manager, outside every step scope.
  *
@@ -20,8 +23,8 @@ import ai.djl.ndarray.types.Shape;
  */
 final class KvCache implements AutoCloseable {
     private final NDManager manager;
-    private final NDArray[] keys;
-    private final NDArray[] values;
+    private final NDArray[] kv;
+    private final NDArray[] rows;   // per layer the same storage as [slots * capacity, 2 kvHeads, headDim]
     final int slots;
     final int capacity;
     final long bytesPerEntry;   // one position, all layers, K and V
@@ -32,12 +35,12 @@ final class KvCache implements AutoCloseable {
         this.manager = parent.newSubManager();
         this.slots = slots;
         this.capacity = capacity;
-        this.keys = new NDArray[c.numLayers()];
-        this.values = new NDArray[c.numLayers()];
-        Shape shape = new Shape(slots, c.numKvHeads(), capacity, c.headDim());
+        this.kv = new NDArray[c.numLayers()];
+        this.rows = new NDArray[c.numLayers()];
+        Shape shape = new Shape(slots, capacity, 2L * c.numKvHeads(), c.headDim());
         for (int l = 0; l < c.numLayers(); l++) {
-            keys[l] = manager.zeros(shape, dtype);
-            values[l] = manager.zeros(shape, dtype);
+            kv[l] = manager.zeros(shape, dtype);
+            rows[l] = kv[l].reshape((long) slots * capacity, 2L * c.numKvHeads(), c.headDim());
         }
         this.bytesPerEntry = c.kvBytesPerEntry(dtype.getNumOfBytes());
         this.used = new int[slots];
@@ -57,94 +60,87 @@ final class KvCache implements AutoCloseable {
         if (used[slot] == 0) {
             return;
         }
-        NDIndex written = new NDIndex("{}, :, 0:{}", slot, used[slot]);
-        for (int l = 0; l < keys.length; l++) {
-            keys[l].set(written, zero);
-            values[l].set(written, zero);
+        NDIndex written = new NDIndex("{}, 0:{}", slot, used[slot]);
+        for (NDArray t : kv) {
+            t.set(written, zero);
         }
         used[slot] = 0;
     }
 
-    /** Writes packed rows k, v [T, kvHeads, D] to (slot, entry) pairs. */
-    void write(int layer, Indices w, NDArray k, NDArray v) {
-        if (w == null) {
-            return;
+    /** Writes packed rows of keys and values [T, 2 kvHeads, D] to (slot, entry) pairs: one index_put. */
+    void write(int layer, Indices w, NDArray keysValues) {
+        if (w != null) {
+            rows[layer].set(new NDIndex("{}", w.at), w.rows == null ? keysValues : keysValues.get(new NDIndex("{}", w.rows)));
         }
-        NDIndex at = new NDIndex("{}, :, {}", w.slots, w.entries);
-        keys[layer].set(at, w.rows == null ? k : k.get(new NDIndex("{}", w.rows)));
-        values[layer].set(at, w.rows == null ? v : v.get(new NDIndex("{}", w.rows)));
     }
 
-    /** [B, kvHeads, from:to, D]: a view of slots 0..B-1, or the given slots gathered. */
-    NDArray keys(NDManager step, int layer, NDArray slots, int batch, int from, int to) {
-        return read(step, keys[layer], slots, batch, from, to);
-    }
-
-    NDArray values(NDManager step, int layer, NDArray slots, int batch, int from, int to) {
-        return read(step, values[layer], slots, batch, from, to);
-    }
-
-    private static NDArray read(NDManager step, NDArray t, NDArray slots, int batch, int from, int to) {
-        NDArray v = slots == null ? t.get(new NDIndex("0:{}, :, {}:{}, :", batch, from, to))
-                : t.get(new NDIndex("{}, :, {}:{}, :", slots, from, to));
-        v.attach(step);   // a view (or gathered copy) freed with the step; the cache's storage stays
+    /** Keys and values [B, from:to, 2 kvHeads, D]: a view of slots 0..B-1, or the given slots gathered. */
+    NDArray read(NDManager step, int layer, NDArray slots, int batch, int from, int to) {
+        NDArray t = kv[layer];
+        if (slots != null || batch < this.slots) {
+            t = slots != null ? t.get(new NDIndex("{}", slots)) : Views.narrow(t, 0, 0, batch);
+            t.attach(step);
+        }
+        NDArray v = Views.narrow(t, 1, from, to);
+        v.attach(step);   // views (or a gathered copy) freed with the step; the cache's storage stays
         return v;
     }
 
     /** Moves a sequence into a cleared slot (slot compaction); its old slot is cleared. */
     void move(int from, int to) {
         int n = used[from];
-        NDIndex src = new NDIndex("{}, :, 0:{}", from, n);
-        NDIndex dst = new NDIndex("{}, :, 0:{}", to, n);
-        for (int l = 0; n > 0 && l < keys.length; l++) {
-            try (NDArray k = keys[l].get(src); NDArray v = values[l].get(src)) {
-                keys[l].set(dst, k);
-                values[l].set(dst, v);
+        NDIndex src = new NDIndex("{}, 0:{}", from, n);
+        NDIndex dst = new NDIndex("{}, 0:{}", to, n);
+        for (int l = 0; n > 0 && l < kv.length; l++) {
+            try (NDArray part = kv[l].get(src)) {
+                kv[l].set(dst, part);
             }
         }
         used[to] = n;
         clear(from);
     }
 
-    /** Copies of a slot's first {@code n} positions, per layer keys and values [kvHeads, n, D], owned by {@code owner}. */
-    NDArray[][] copyOut(int slot, int n, NDManager owner) {
-        NDIndex first = new NDIndex("{}, :, 0:{}, :", slot, n);
-        NDArray[][] kv = new NDArray[keys.length][];
-        for (int l = 0; l < keys.length; l++) {
-            try (NDArray k = keys[l].get(first); NDArray v = values[l].get(first)) {
-                kv[l] = new NDArray[] {k.duplicate(), v.duplicate()};
+    /** Copies of a slot's first {@code n} positions, per layer keys and values [n, 2 kvHeads, D], owned by {@code owner}. */
+    NDArray[] copyOut(int slot, int n, NDManager owner) {
+        NDIndex first = new NDIndex("{}, 0:{}", slot, n);
+        NDArray[] out = new NDArray[kv.length];
+        for (int l = 0; l < kv.length; l++) {
+            try (NDArray part = kv[l].get(first)) {
+                out[l] = part.duplicate();
             }
-            kv[l][0].attach(owner);
-            kv[l][1].attach(owner);
+            out[l].attach(owner);
         }
-        return kv;
+        return out;
     }
 
     /** Writes the first {@code n} positions of {@link #copyOut} copies into a slot. */
-    void copyIn(int slot, NDArray[][] kv, int n) {
+    void copyIn(int slot, NDArray[] copies, int n) {
         used[slot] = Math.max(used[slot], n);
-        NDIndex first = new NDIndex("{}, :, 0:{}, :", slot, n);
-        NDIndex part = new NDIndex(":, 0:{}, :", n);
-        for (int l = 0; l < keys.length; l++) {
-            try (NDArray k = kv[l][0].get(part); NDArray v = kv[l][1].get(part)) {
-                keys[l].set(first, k);
-                values[l].set(first, v);
+        NDIndex first = new NDIndex("{}, 0:{}", slot, n);
+        NDIndex part = new NDIndex("0:{}", n);
+        for (int l = 0; l < kv.length; l++) {
+            try (NDArray p = copies[l].get(part)) {
+                kv[l].set(first, p);
             }
         }
     }
 
-    /** Step-scoped index arrays for one {@link StepPlan.Writes}; rows is null when it is every packed row in order. */
-    record Indices(NDArray rows, NDArray slots, NDArray entries) {
-        static Indices of(NDManager step, StepPlan.Writes w, int tokens) {
-            if (w.size() == 0) {
-                return null;
-            }
-            boolean all = w.size() == tokens;
-            for (int i = 0; all && i < w.size(); i++) {
-                all = w.rows()[i] == i;
-            }
-            return new Indices(all ? null : step.create(w.rows()), step.create(w.slots()), step.create(w.entries()));
+    /** Step-scoped index arrays of one {@link StepPlan.Writes}: packed rows (null: every row in order) and their cache rows. */
+    record Indices(NDArray rows, NDArray at) {
+    }
+
+    /** The indices of a step's writes, or null when it has none. */
+    Indices indices(NDManager step, StepPlan.Writes w, int tokens) {
+        if (w.size() == 0) {
+            return null;
         }
+        boolean all = w.size() == tokens;
+        long[] at = new long[w.size()];
+        for (int i = 0; i < w.size(); i++) {
+            all &= w.rows()[i] == i;
+            at[i] = w.slots()[i] * capacity + w.entries()[i];
+        }
+        return new Indices(all ? null : step.create(w.rows()), step.create(at));
     }
 
     @Override

@@ -17,7 +17,7 @@ record MoGeMlp(MoeConfig moe, NDArray[] router, float[][] routerScale, NDArray[]
                DenseMlp shared) implements Mlp {
 
     @Override
-    public NDArray forward(int layer, NDArray x, StepContext ctx) {
+    public NDArray forward(int layer, NDArray x, NDArray residual, StepContext ctx) {
         int tokens = (int) x.getShape().get(0);
         int hidden = (int) x.getShape().get(1);
         int e = moe.numExperts();
@@ -67,7 +67,7 @@ record MoGeMlp(MoeConfig moe, NDArray[] router, float[][] routerScale, NDArray[]
         }
         y = y.mul(w.expandDims(1));                                                         // [N, H]
         NDArray routed = Rows.select(y, m.create(back, new Shape(tokens, k))).sum(new int[] {1});
-        return routed.add(shared.forward(layer, x, ctx));
+        return shared.forward(layer, x, residual.add(routed), ctx);
     }
 
     /** rows [n * m, H] grouped by expert -> [n * m, H]. */

@@ -117,17 +117,17 @@ final class PrefixCache implements AutoCloseable {
         manager.close();
     }
 
-    /** One cached prompt prefix; keys and values per layer [kvHeads, virtual + tokens, D], owned by {@code owner}. */
+    /** One cached prompt prefix; keys and values per layer [virtual + tokens, 2 kvHeads, D], owned by {@code owner}. */
     static final class Entry {
         final String scope;
         final long adapter;
         final int virtual;
         final int[] tokens;
-        final NDArray[][] kv;
+        final NDArray[] kv;
         final NDManager owner;
         final long size;
 
-        Entry(String scope, long adapter, int virtual, int[] tokens, NDArray[][] kv, NDManager owner, long size) {
+        Entry(String scope, long adapter, int virtual, int[] tokens, NDArray[] kv, NDManager owner, long size) {
             this.scope = scope;
             this.adapter = adapter;
             this.virtual = virtual;

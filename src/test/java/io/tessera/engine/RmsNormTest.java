@@ -17,8 +17,7 @@ class RmsNormTest {
     void normalisesEachRowAndScalesByTheWeight() {
         try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
             NDArray x = m.create(new float[] {1, 2, 3, 4, 1e-3f, -1e-3f, 1e-3f, -1e-3f}, new Shape(2, 4));
-            NDArray w = m.create(new float[] {1, 1, 2, 0.5f});
-            NDArray y = DecoderModel.rmsNorm(x, w, 1e-5, DataType.FLOAT32);
+                        NDArray y = new RmsNorm(m, new float[] {1, 1, 2, 0.5f}, 1e-5, DataType.FLOAT32).apply(x);
             assertThat(y.getShape()).isEqualTo(new Shape(2, 4));
             assertThat(y.toFloatArray()).containsExactly(new float[] {
                 // mean(x²) = 7.5, sqrt(7.5 + 1e-5) = 2.7386146: x / 2.7386146 * w

@@ -88,16 +88,24 @@ final class LoraStore implements AdapterStore {
         List<LoraGroup> groups = new ArrayList<>();
         byBucket.forEach((bucket, bucketRows) -> groups.add(new LoraGroup(step, bucket, bucketRows, rows.length, geo.model().dtype())));
         NDArray doraIdx = doraRows == null ? null : step.create(doraRows);
-        return (site, layer, x, y) -> {
-            for (LoraGroup g : groups) {
-                if (g.sites.contains(site)) {
-                    y = y.add(g.delta(site, layer, x));
+        return new AdapterBatch() {
+            @Override
+            public NDArray apply(Site site, int layer, NDArray x, NDArray y) {
+                for (LoraGroup g : groups) {
+                    if (g.sites.contains(site)) {
+                        y = y.add(g.delta(site, layer, x));
+                    }
                 }
+                if (doraIdx != null && dora.table(layer, site) != null) {
+                    y = y.mul(Rows.select(dora.table(layer, site), doraIdx));
+                }
+                return y;
             }
-            if (doraIdx != null && dora.table(layer, site) != null) {
-                y = y.mul(Rows.select(dora.table(layer, site), doraIdx));
+
+            @Override
+            public boolean additive() {
+                return doraIdx == null;
             }
-            return y;
         };
     }
 
