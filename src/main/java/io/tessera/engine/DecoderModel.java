@@ -35,7 +35,7 @@ public final class DecoderModel implements AutoCloseable {
     private final Mlp mlp;
     private final Rope rope;
 
-    private DecoderModel(ModelConfig config, NDManager manager, DataType dtype, Checkpoint cp) {
+    private DecoderModel(ModelConfig config, NDManager manager, DataType dtype, Weights cp) {
         this.config = config;
         this.manager = manager;
         this.dtype = dtype;
@@ -77,8 +77,8 @@ public final class DecoderModel implements AutoCloseable {
         rope = new Rope(manager, config.headDim(), config.ropeTheta(), Math.max(config.maxPositionEmbeddings(), 64), dtype);
     }
 
-    /** Loads and validates every tensor the config implies; the checkpoint stays the caller's to close. */
-    public static DecoderModel load(ModelConfig config, Checkpoint cp, NDManager manager, DataType dtype) {
+    /** Loads and validates every tensor the config implies; the weights stay the caller's to close. */
+    public static DecoderModel load(ModelConfig config, Weights cp, NDManager manager, DataType dtype) {
         NDManager own = manager.newSubManager();
         try {
             return new DecoderModel(config, own, dtype, cp);
@@ -88,7 +88,7 @@ public final class DecoderModel implements AutoCloseable {
         }
     }
 
-    private DenseMlp loadDense(Checkpoint cp, String prefix, int inter) {
+    private DenseMlp loadDense(Weights cp, String prefix, int inter) {
         int e = config.hiddenSize();
         NDArray[] gu = new NDArray[config.numLayers()];
         NDArray[] dn = new NDArray[config.numLayers()];
@@ -100,7 +100,7 @@ public final class DecoderModel implements AutoCloseable {
         return new DenseMlp(gu, dn, inter);
     }
 
-    private MoGeMlp loadMoGe(Checkpoint cp, MoeConfig moe) {
+    private MoGeMlp loadMoGe(Weights cp, MoeConfig moe) {
         int e = config.hiddenSize();
         int n = moe.numExperts();
         int inter = moe.moeIntermediateSize();
@@ -124,7 +124,7 @@ public final class DecoderModel implements AutoCloseable {
      * Experts first..first+count of one layer, stacked and transposed: [count, E, 2I] (gate|up) and [count, I, E].
      * Also used for expert-group adapters, whose files carry the base tensor names.
      */
-    public static float[][] readExperts(Checkpoint cp, String mlpPrefix, int first, int count, int e, int inter) {
+    public static float[][] readExperts(Weights cp, String mlpPrefix, int first, int count, int e, int inter) {
         float[] gu = new float[count * e * 2 * inter];
         float[] dn = new float[count * inter * e];
         for (int x = 0; x < count; x++) {
