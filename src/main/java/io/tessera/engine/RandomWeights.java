@@ -145,7 +145,7 @@ public final class RandomWeights implements Weights {
         if (name.endsWith("norm.weight")) {
             Arrays.fill(out, 1f);
         } else {
-            fill(out, base(seed, name), (float) STD);
+            fill(out, base(seed, name), STD);
         }
         return out;
     }
@@ -160,7 +160,7 @@ public final class RandomWeights implements Weights {
     }
 
     /** out[i] = uniform on [-a, a) from splitmix64(base + (i + 1) golden), a = std * sqrt 3; 24 random bits each. */
-    static void fill(float[] out, long base, float std) {
+    static void fill(float[] out, long base, double std) {
         float scale = (float) (std * Math.sqrt(3) / (1 << 23));
         for (int i = 0; i < out.length; i++) {
             long z = base + (i + 1L) * 0x9e3779b97f4a7c15L;
