@@ -151,20 +151,25 @@ public final class Bench implements Runnable {
         }
     }
 
-    /** B sequences with random prompts prefilled in one step, then greedy decode steps for all of them. */
+    /**
+     * Tokens of one prefill step: the service's default {@code tessera.scheduler.max-tokens-per-step}, so a bench step
+     * is no larger (and holds no more activations) than a step of the service.
+     */
+    static final int PREFILL_STEP_TOKENS = 512;
+
+    /** B sequences with random prompts prefilled in steps of at most 512 tokens, then greedy decode steps for all of them. */
     static Rates decodeRun(Engine engine, int batch, int prompt, int steps, java.util.function.IntFunction<ResidentAdapter> adapterOf,
                          AttentionPolicy policy) {
         Random rnd = new Random(42);
         int vocab = engine.config().vocabSize();
         List<Sequence> seqs = new ArrayList<>();
-        List<StepInput> first = new ArrayList<>();
+        int[][] prompts = new int[batch][];
         for (int i = 0; i < batch; i++) {
-            Sequence s = engine.open(policy, adapterOf.apply(i));
-            seqs.add(s);
-            first.add(StepInput.next(s, rnd.ints(prompt, 4, vocab).toArray()));
+            seqs.add(engine.open(policy, adapterOf.apply(i)));
+            prompts[i] = rnd.ints(prompt, 4, vocab).toArray();
         }
         long t0 = System.nanoTime();
-        List<float[]> logits = engine.step(first);
+        List<float[]> logits = prefill(engine, seqs, prompts);
         long t1 = System.nanoTime();
         // warm-up decode steps outside the timing: the first ones pay allocator and JIT costs
         for (int w = 0; w < WARMUP_STEPS; w++) {
@@ -180,6 +185,32 @@ public final class Bench implements Runnable {
         // the median step, scaled to all steps: robust against other processes on a shared 2-core machine
         double decodeSeconds = median(times) / 1e9 * steps;
         return new Rates(batch * prompt, (t1 - t0) / 1e9, batch * steps, decodeSeconds);
+    }
+
+    /** Each sequence's prompt, in steps of at most {@link #PREFILL_STEP_TOKENS} tokens; the logits of every prompt's end. */
+    private static List<float[]> prefill(Engine engine, List<Sequence> seqs, int[][] prompts) {
+        float[][] last = new float[seqs.size()][];
+        int[] done = new int[seqs.size()];
+        for (int from = 0; from < seqs.size(); ) {
+            List<StepInput> in = new ArrayList<>();
+            List<Integer> rows = new ArrayList<>();
+            int budget = PREFILL_STEP_TOKENS;
+            for (int i = from; i < seqs.size() && budget > 0; i++) {
+                int n = Math.min(prompts[i].length - done[i], budget);
+                in.add(StepInput.next(seqs.get(i), Arrays.copyOfRange(prompts[i], done[i], done[i] + n)));
+                rows.add(i);
+                done[i] += n;
+                budget -= n;
+            }
+            List<float[]> out = engine.step(in);
+            for (int k = 0; k < rows.size(); k++) {
+                last[rows.get(k)] = out.get(k);
+            }
+            while (from < seqs.size() && done[from] == prompts[from].length) {
+                from++;
+            }
+        }
+        return Arrays.asList(last);
     }
 
     private static List<StepInput> nextTokens(List<Sequence> seqs, List<float[]> logits, int vocab) {
