@@ -234,39 +234,58 @@ public final class DecoderModel implements AutoCloseable {
         KvCache.Indices before = KvCache.Indices.of(m, plan.before, plan.tokens);
         KvCache.Indices globals = KvCache.Indices.of(m, plan.globalsBefore, plan.tokens);
         KvCache.Indices after = KvCache.Indices.of(m, plan.after, plan.tokens);
-        int h = config.numHeads();
-        int kv = config.numKvHeads();
-        int d = config.headDim();
         for (int l = 0; l < config.numLayers(); l++) {
-            NDArray xn = rmsNorm(x, inputNorm[l], config.rmsNormEps(), dtype);
-            NDArray proj = ctx.adapters().apply(Site.QKV, l, xn, xn.matMul(qkv[l]));
-            if (qkvBias[l] != null) {
-                proj = proj.add(qkvBias[l]);
+            // one scope per layer: a layer's activations are freed before the next one runs, so a step holds one
+            // layer's worth, not all of them (a 512-token prefill of SmolLM2-135M otherwise holds ~2 GB). Ops land
+            // in the manager of the array they are called on: the layer's input moves in, its output moves out
+            try (NDManager layer = m.newSubManager()) {
+                x.attach(layer);
+                x = layer(l, layer, x, new StepArrays(cs, csGlobal, layouts, unpadIdx, before, globals, after), cache, ctx);
+                x.attach(m);
             }
-            NDArray heads = proj.reshape(plan.tokens, h + 2 * kv, d);                   // [T, H+2KV, D]
-            NDArray qk = rope.apply(heads.get(new NDIndex(":, 0:{}, :", h + kv)), cs);  // [T, H+KV, D]
-            NDArray q = qk.get(new NDIndex(":, 0:{}, :", h));
-            NDArray k = qk.get(new NDIndex(":, {}:, :", h));
-            NDArray v = heads.get(new NDIndex(":, {}:, :", h + kv));
-            cache.write(l, before, k, v);
-            cache.write(l, globals, heads.get(new NDIndex(":, {}:{}, :", h, h + kv)), v);
-            NDArray qGlobal = csGlobal == null ? null : rope.apply(heads.get(new NDIndex(":, 0:{}, :", h)), csGlobal);
-            List<NDArray> parts = new ArrayList<>(layouts.size());
-            for (LayoutArrays lay : layouts) {
-                parts.add(attention(m, lay, l, q, qGlobal, k, v, cache));                 // [B Q, H D]
-            }
-            NDArray padded = parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 0);
-            NDArray attn = unpadIdx == null ? padded : Rows.select(padded, unpadIdx);   // [T, H D]
-            NDArray out = ctx.adapters().apply(Site.O, l, attn, attn.matMul(o[l]));
-            if (oBias[l] != null) {
-                out = out.add(oBias[l]);
-            }
-            x = x.add(out);
-            x = x.add(mlp.forward(l, rmsNorm(x, postNorm[l], config.rmsNormEps(), dtype), ctx));
-            cache.write(l, after, k, v);
         }
         NDArray last = Rows.select(x, m.create(logitRows));
         return rmsNorm(last, finalNorm, config.rmsNormEps(), dtype).matMul(lmHead).toType(DataType.FLOAT32, false);
+    }
+
+    /** One decoder layer on x [T, E], in the layer's scope {@code m}; returns its output [T, E]. */
+    private NDArray layer(int l, NDManager m, NDArray x, StepArrays st, KvCache cache, StepContext ctx) {
+        StepPlan plan = ctx.plan();
+        int h = config.numHeads();
+        int kv = config.numKvHeads();
+        int d = config.headDim();
+        NDArray xn = rmsNorm(x, inputNorm[l], config.rmsNormEps(), dtype);
+        NDArray proj = ctx.adapters().apply(Site.QKV, l, xn, xn.matMul(qkv[l]));
+        if (qkvBias[l] != null) {
+            proj = proj.add(qkvBias[l]);
+        }
+        NDArray heads = proj.reshape(plan.tokens, h + 2 * kv, d);                   // [T, H+2KV, D]
+        NDArray qk = rope.apply(heads.get(new NDIndex(":, 0:{}, :", h + kv)), st.cs());  // [T, H+KV, D]
+        NDArray q = qk.get(new NDIndex(":, 0:{}, :", h));
+        NDArray k = qk.get(new NDIndex(":, {}:, :", h));
+        NDArray v = heads.get(new NDIndex(":, {}:, :", h + kv));
+        cache.write(l, st.before(), k, v);
+        cache.write(l, st.globals(), heads.get(new NDIndex(":, {}:{}, :", h, h + kv)), v);
+        NDArray qGlobal = st.csGlobal() == null ? null : rope.apply(heads.get(new NDIndex(":, 0:{}, :", h)), st.csGlobal());
+        List<NDArray> parts = new ArrayList<>(st.layouts().size());
+        for (LayoutArrays lay : st.layouts()) {
+            parts.add(attention(m, lay, l, q, qGlobal, k, v, cache));                 // [B Q, H D]
+        }
+        NDArray padded = parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 0);
+        NDArray attn = st.unpadIdx() == null ? padded : Rows.select(padded, st.unpadIdx());   // [T, H D]
+        NDArray out = ctx.adapters().apply(Site.O, l, attn, attn.matMul(o[l]));
+        if (oBias[l] != null) {
+            out = out.add(oBias[l]);
+        }
+        x = x.add(out);
+        x = x.add(mlp.forward(l, rmsNorm(x, postNorm[l], config.rmsNormEps(), dtype), ctx));
+        cache.write(l, st.after(), k, v);
+        return x;
+    }
+
+    /** What every layer of a step reads: rotary tables, layouts, the unpad index, the KV write positions. */
+    private record StepArrays(NDArray[] cs, NDArray[] csGlobal, List<LayoutArrays> layouts, NDArray unpadIdx,
+                              KvCache.Indices before, KvCache.Indices globals, KvCache.Indices after) {
     }
 
     /** A layout's step-scoped arrays: its mask, packed -> padded index and gathered slots (or nulls). */
