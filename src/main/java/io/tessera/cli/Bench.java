@@ -4,6 +4,7 @@ import io.tessera.engine.AttentionPolicy;
 import io.tessera.engine.Engine;
 import io.tessera.engine.EngineOptions;
 import io.tessera.engine.ModelConfig;
+import io.tessera.engine.RandomWeights;
 import io.tessera.engine.Sequence;
 import io.tessera.engine.StepInput;
 import io.tessera.engine.adapter.AdapterConfig;
@@ -13,6 +14,8 @@ import io.tessera.engine.safetensors.SafetensorsWriter;
 import io.tessera.util.Io;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,6 +23,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -45,8 +49,11 @@ public final class Bench implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--model", paramLabel = "DIR", required = true, description = "the base model's directory")
-        Path model;
+        @ArgGroup(multiplicity = "1")
+        ModelChoice base;
+
+        @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "the random weights' seed (with --config)")
+        long seed;
 
         @Mixin
         EngineArgs engine;
@@ -55,8 +62,11 @@ public final class Bench implements Runnable {
             return Main.inRange(spec, option, value, 1, max);
         }
 
-        EngineOptions.Device device() {
-            return engine.prepare(1);
+        /** The model, after setting the engine's threads; a --config file is read and bounded here, before any engine opens. */
+        BenchModel model() {
+            EngineOptions.Device device = engine.prepare(1);
+            return base.config == null ? new BenchModel(base.dir, null, device)
+                    : new BenchModel(base.config.toAbsolutePath().getParent(), RandomWeights.load(base.config, seed), device);
         }
 
         @Override
@@ -66,6 +76,37 @@ public final class Bench implements Runnable {
         }
 
         abstract void run(PrintStream out) throws IOException;
+    }
+
+    /** The base model of a benchmark: a directory, or an HF config.json whose shape gets random weights in memory. */
+    static final class ModelChoice {
+        @Option(names = "--model", paramLabel = "DIR", required = true, description = "the base model's directory")
+        Path dir;
+
+        @Option(names = "--config", paramLabel = "FILE", required = true,
+                description = "an HF config.json instead: random weights of its shape built in memory (no tokenizer or weights on disk)")
+        Path config;
+    }
+
+    /** What a benchmark opens engines on. {@code random} is null for a model directory. */
+    record BenchModel(Path dir, RandomWeights random, EngineOptions.Device device) {
+        String name() {
+            return random == null ? dir.getFileName().toString() : random.file().getFileName().toString();
+        }
+
+        ModelConfig config() {
+            return random == null ? ModelConfig.load(dir) : random.config();
+        }
+
+        /** An engine with {@code slots} KV slots of {@code capacity} entries (0: the model's default) and a prefix cache of that many bytes. */
+        Engine open(int slots, int capacity, long prefixCacheBytes) {
+            EngineOptions options = new EngineOptions(dir, device, slots, capacity, prefixCacheBytes);
+            Engine engine = random == null ? Engine.open(options) : Engine.open(options, random.config(), random);
+            // the weights' host copies are garbage now: a full collection lets the serial collector of bin/tessera
+            // hand the heap they took back (MaxHeapFreeRatio) before the measured work adds to the process's size
+            System.gc();
+            return engine;
+        }
     }
 
     // ---- decode ----
@@ -83,14 +124,16 @@ public final class Bench implements Runnable {
 
         @Override
         void run(PrintStream out) {
-            decode(model, bounded("--batch", batch, 4096), bounded("--steps", steps, 1 << 20),
-                    bounded("--prompt", prompt, 1 << 20), device(), out);
+            int b = bounded("--batch", batch, 4096);
+            int s = bounded("--steps", steps, 1 << 20);
+            int p = bounded("--prompt", prompt, 1 << 20);
+            decode(model(), b, s, p, out);
         }
     }
 
-    private static void decode(Path model, int batch, int steps, int prompt, EngineOptions.Device device, PrintStream out) {
-        try (Engine engine = Engine.open(new EngineOptions(model, device, batch, 0))) {
-            out.printf("model=%s device=%s batch=%d prompt=%d steps=%d%n", model.getFileName(), engine.device(), batch, prompt, steps);
+    private static void decode(BenchModel model, int batch, int steps, int prompt, PrintStream out) {
+        try (Engine engine = model.open(batch, capacityFor(prompt, steps), 0)) {
+            out.printf("model=%s device=%s batch=%d prompt=%d steps=%d%n", model.name(), engine.device(), batch, prompt, steps);
             Rates r = decodeRun(engine, batch, prompt, steps, i -> null, AttentionPolicy.FULL, !engine.device().isGpu());
             out.println("phase    tokens  seconds  tokens/s");
             out.printf("prefill  %6d  %7.3f  %8.1f%n", r.prefillTokens, r.prefillSeconds, r.prefillTokens / r.prefillSeconds);
@@ -99,8 +142,18 @@ public final class Bench implements Runnable {
             if (r.opsPerStep >= 0) {
                 out.printf("ops/step %d (libtorch ops of one decode step at batch %d)%n", r.opsPerStep, batch);
             }
+            out.printf("peak rss %d MiB  (native weights %d MiB, kv cache %d MiB, java heap committed %d MiB)%n", peakRssKb() >> 10,
+                    engine.model().manager().getManagedArrays().stream().mapToLong(a -> a.size() * a.getDataType().getNumOfBytes()).sum() >> 20,
+                    (long) engine.maxSequences() * engine.cacheCapacity() * engine.kvBytesPerEntry() >> 20, heapMb());
         }
     }
+
+    /** KV entries a bench sequence needs: its prompt, the warm-up steps and the timed ones (the model's length would be far more). */
+    private static int capacityFor(int prompt, int steps) {
+        return prompt + WARMUP_STEPS + steps + 1;
+    }
+
+    private static final int WARMUP_STEPS = 4;
 
     /**
      * @param opsPerStep libtorch ops of one more decode step, counted apart from the timed ones ({@link OpCount}); -1: not counted
@@ -114,7 +167,13 @@ public final class Bench implements Runnable {
         }
     }
 
-    /** B sequences with random prompts prefilled in one step, then greedy decode steps for all of them. */
+    /**
+     * Tokens of one prefill step: the service's default {@code tessera.scheduler.max-tokens-per-step}, so a bench step
+     * is no larger (and holds no more activations) than a step of the service.
+     */
+    static final int PREFILL_STEP_TOKENS = 512;
+
+    /** B sequences with random prompts prefilled in steps of at most 512 tokens, then greedy decode steps for all of them. */
     static Rates decodeRun(Engine engine, int batch, int prompt, int steps, java.util.function.IntFunction<ResidentAdapter> adapterOf,
                          AttentionPolicy policy) {
         return decodeRun(engine, batch, prompt, steps, adapterOf, policy, false);
@@ -126,17 +185,16 @@ public final class Bench implements Runnable {
         Random rnd = new Random(42);
         int vocab = engine.config().vocabSize();
         List<Sequence> seqs = new ArrayList<>();
-        List<StepInput> first = new ArrayList<>();
+        int[][] prompts = new int[batch][];
         for (int i = 0; i < batch; i++) {
-            Sequence s = engine.open(policy, adapterOf.apply(i));
-            seqs.add(s);
-            first.add(StepInput.next(s, rnd.ints(prompt, 4, vocab).toArray()));
+            seqs.add(engine.open(policy, adapterOf.apply(i)));
+            prompts[i] = rnd.ints(prompt, 4, vocab).toArray();
         }
         long t0 = System.nanoTime();
-        List<float[]> logits = engine.step(first);
+        List<float[]> logits = prefill(engine, seqs, prompts);
         long t1 = System.nanoTime();
         // warm-up decode steps outside the timing: the first ones pay allocator and JIT costs
-        for (int w = 0; w < 4; w++) {
+        for (int w = 0; w < WARMUP_STEPS; w++) {
             logits = engine.step(nextTokens(seqs, logits, vocab));
         }
         long[] times = new long[steps];
@@ -155,6 +213,32 @@ public final class Bench implements Runnable {
         // the median step, scaled to all steps: robust against other processes on a shared 2-core machine
         double decodeSeconds = median(times) / 1e9 * steps;
         return new Rates(batch * prompt, (t1 - t0) / 1e9, batch * steps, decodeSeconds, ops, median(cpu) / 1e6);
+    }
+
+    /** Each sequence's prompt, in steps of at most {@link #PREFILL_STEP_TOKENS} tokens; the logits of every prompt's end. */
+    private static List<float[]> prefill(Engine engine, List<Sequence> seqs, int[][] prompts) {
+        float[][] last = new float[seqs.size()][];
+        int[] done = new int[seqs.size()];
+        for (int from = 0; from < seqs.size(); ) {
+            List<StepInput> in = new ArrayList<>();
+            List<Integer> rows = new ArrayList<>();
+            int budget = PREFILL_STEP_TOKENS;
+            for (int i = from; i < seqs.size() && budget > 0; i++) {
+                int n = Math.min(prompts[i].length - done[i], budget);
+                in.add(StepInput.next(seqs.get(i), Arrays.copyOfRange(prompts[i], done[i], done[i] + n)));
+                rows.add(i);
+                done[i] += n;
+                budget -= n;
+            }
+            List<float[]> out = engine.step(in);
+            for (int k = 0; k < rows.size(); k++) {
+                last[rows.get(k)] = out.get(k);
+            }
+            while (from < seqs.size() && done[from] == prompts[from].length) {
+                from++;
+            }
+        }
+        return Arrays.asList(last);
     }
 
     private static List<StepInput> nextTokens(List<Sequence> seqs, List<float[]> logits, int vocab) {
@@ -182,12 +266,14 @@ public final class Bench implements Runnable {
 
         @Override
         void run(PrintStream out) {
-            prefix(model, bounded("--prompt", prompt, 1 << 20), bounded("--rounds", rounds, 1 << 16), device(), out);
+            int p = bounded("--prompt", prompt, 1 << 20);
+            int r = bounded("--rounds", rounds, 1 << 16);
+            prefix(model(), p, r, out);
         }
     }
 
-    private static void prefix(Path model, int prompt, int rounds, EngineOptions.Device device, PrintStream out) {
-        try (Engine engine = Engine.open(new EngineOptions(model, device, 1, 0).withPrefixCache(64L << 20))) {
+    private static void prefix(BenchModel model, int prompt, int rounds, PrintStream out) {
+        try (Engine engine = model.open(1, prompt + 1, 64L << 20)) {
             Random rnd = new Random(42);
             int vocab = engine.config().vocabSize();
             int[] shared = rnd.ints(prompt, 4, vocab).toArray();
@@ -203,7 +289,7 @@ public final class Bench implements Runnable {
                 cached = firstLogits(engine, shared);
                 hit[r] = System.nanoTime() - t;
             }
-            out.printf("model=%s device=%s prompt=%d rounds=%d%n", model.getFileName(), engine.device(), prompt, rounds);
+            out.printf("model=%s device=%s prompt=%d rounds=%d%n", model.name(), engine.device(), prompt, rounds);
             out.printf("cold prefill   %8.2f ms%n", median(cold) / 1e6);
             out.printf("cached prefill %8.2f ms  (%d of %d tokens from the cache)%n", median(hit) / 1e6, cached, prompt);
             out.printf("ratio cached/cold = %.3f%n", median(hit) / median(cold));
@@ -256,15 +342,17 @@ public final class Bench implements Runnable {
 
         @Override
         void run(PrintStream out) throws IOException {
-            Bench.adapters(model, batch(), adapters(), rank(), bounded("--steps", steps, 1 << 20),
-                    bounded("--rounds", rounds, 1 << 16), device(), out);
+            int b = batch();
+            int n = adapters();
+            int r = rank();
+            int s = bounded("--steps", steps, 1 << 20);
+            Bench.adapters(model(), b, n, r, s, bounded("--rounds", rounds, 1 << 16), out);
         }
     }
 
-    private static void adapters(Path model, int batch, int count, int rank, int steps, int rounds, EngineOptions.Device device,
-                                 PrintStream out) throws IOException {
+    private static void adapters(BenchModel model, int batch, int count, int rank, int steps, int rounds, PrintStream out) throws IOException {
         Path dir = Files.createTempDirectory("tessera-bench-adapters");
-        try (Engine engine = Engine.open(new EngineOptions(model, device, batch, 0))) {
+        try (Engine engine = model.open(batch, capacityFor(16, Math.max(steps, WARMUP_STEPS)), 0)) {
             List<Path> dirs = new ArrayList<>();
             Random rnd = new Random(7);
             for (int i = 0; i < count; i++) {
@@ -272,13 +360,18 @@ public final class Bench implements Runnable {
             }
             AdapterLoader loader = new AdapterLoader(engine.model());
             double[] loadMs = new double[count];
+            double[] loadCpuMs = new double[count];
             ResidentAdapter[] resident = new ResidentAdapter[count];
+            ThreadMXBean threads = ManagementFactory.getThreadMXBean();
             for (int i = 0; i < count; i++) {
                 long t = System.nanoTime();
+                long cpu = threads.getCurrentThreadCpuTime();
                 resident[i] = engine.adapters().install(i + 1, loader.load(dirs.get(i)), "bench-" + i);
+                loadCpuMs[i] = (threads.getCurrentThreadCpuTime() - cpu) / 1e6;
                 loadMs[i] = (System.nanoTime() - t) / 1e6;
             }
             Arrays.sort(loadMs);
+            Arrays.sort(loadCpuMs);
             // warm-up of both paths, then interleaved rounds, best of each: other load on the machine hits both alike
             decodeRun(engine, batch, 16, 4, i -> null, AttentionPolicy.FULL);
             decodeRun(engine, batch, 16, 4, i -> resident[i % count], AttentionPolicy.FULL);
@@ -288,10 +381,14 @@ public final class Bench implements Runnable {
                 baseRate = Math.max(baseRate, decodeRun(engine, batch, 16, steps, i -> null, AttentionPolicy.FULL).decodeRate());
                 mixedRate = Math.max(mixedRate, decodeRun(engine, batch, 16, steps, i -> resident[i % count], AttentionPolicy.FULL).decodeRate());
             }
-            out.printf("model=%s device=%s batch=%d adapters=%d rank=%d steps=%d%n", model.getFileName(), engine.device(), batch, count, rank, steps);
+            out.printf("model=%s device=%s batch=%d adapters=%d rank=%d steps=%d%n", model.name(), engine.device(), batch, count, rank, steps);
             out.printf("base-only decode  %8.1f tokens/s%n", baseRate);
             out.printf("mixed decode      %8.1f tokens/s%n", mixedRate);
-            out.printf("adapter load      p50=%.1f ms  p95=%.1f ms%n", loadMs[count / 2], loadMs[Math.min(count - 1, (int) Math.ceil(count * 0.95) - 1)]);
+            // cold: from the files to resident (parse, validate, convert, install); the CPU time leaves out other
+            // processes' share of a busy machine
+            int p95 = Math.min(count - 1, (int) Math.ceil(count * 0.95) - 1);
+            out.printf("adapter load      p50=%.1f ms  p95=%.1f ms  (cpu p50=%.1f ms  p95=%.1f ms)%n", loadMs[count / 2], loadMs[p95],
+                    loadCpuMs[count / 2], loadCpuMs[p95]);
             out.printf("ratio adapters/base = %.3f%n", mixedRate / baseRate);
         } finally {
             Io.deleteTree(dir);
@@ -354,21 +451,21 @@ public final class Bench implements Runnable {
             if (!(minutes > 0 && minutes <= 24 * 60)) {
                 throw new ParameterException(spec.commandLine(), "--minutes must be above 0 and at most 1440 (got " + minutes + ")");
             }
-            Bench.soak(model, minutes, Main.inRange(spec, "--warmup-seconds", warmup, 0, 86_400), batch(), adapters(), rank(), device(), out);
+            int w = Main.inRange(spec, "--warmup-seconds", warmup, 0, 86_400);
+            Bench.soak(model(), minutes, w, batch(), adapters(), rank(), out);
         }
     }
 
-    private static void soak(Path model, double minutes, int warmup, int batch, int count, int rank, EngineOptions.Device device,
-                             PrintStream out) throws IOException {
+    private static void soak(BenchModel model, double minutes, int warmup, int batch, int count, int rank, PrintStream out) throws IOException {
         Path dir = Files.createTempDirectory("tessera-bench-soak");
-        try (Engine engine = Engine.open(new EngineOptions(model, device, batch, 0).withPrefixCache(16L << 20))) {
+        try (Engine engine = model.open(batch, Soak.MAX_LENGTH, 16L << 20)) {
             AdapterLoader loader = new AdapterLoader(engine.model());
             Random rnd = new Random(11);
             ResidentAdapter[] resident = new ResidentAdapter[count];
             for (int i = 0; i < count; i++) {
                 resident[i] = engine.adapters().install(i + 1, loader.load(writeRandomLora(dir.resolve("a" + i), engine.config(), rank, rnd)), "soak-" + i);
             }
-            out.printf("model=%s device=%s batch=%d adapters=%d rank=%d minutes=%.1f warm-up=%ds%n", model.getFileName(),
+            out.printf("model=%s device=%s batch=%d adapters=%d rank=%d minutes=%.1f warm-up=%ds%n", model.name(),
                     engine.device(), batch, count, rank, minutes, warmup);
             Soak soak = new Soak(engine, resident, batch, rnd);
             soak.runFor(warmup * 1_000_000_000L, null);
@@ -389,6 +486,8 @@ public final class Bench implements Runnable {
 
     /** The soak's load: a full batch of LoRA rows that restart at their length. */
     private static final class Soak {
+        /** The longest sequence: a 32-token shared start, up to 31 more prompt tokens, up to 63 decode steps. */
+        static final int MAX_LENGTH = 32 + 31 + 63;
         private final Engine engine;
         private final ResidentAdapter[] adapters;
         private final Random rnd;
@@ -481,9 +580,18 @@ public final class Bench implements Runnable {
 
     /** VmRSS of this process in kB, from /proc/self/status (Linux); -1 elsewhere. */
     static long rssKb() {
+        return procStatusKb("VmRSS:");
+    }
+
+    /** VmHWM, the peak RSS of this process so far, in kB; -1 off Linux. */
+    static long peakRssKb() {
+        return procStatusKb("VmHWM:");
+    }
+
+    private static long procStatusKb(String field) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
+                if (line.startsWith(field)) {
                     return Long.parseLong(line.replaceAll("[^0-9]", ""));
                 }
             }
@@ -518,16 +626,16 @@ public final class Bench implements Runnable {
             for (int c : contexts) {
                 bounded("--contexts", c, 1 << 24);
             }
-            longContext(model, contexts, bounded("--steps", steps, 1 << 20), attention,
-                    bounded("--full-max-mb", fullMaxMb, 1 << 20) * 1024L * 1024L, device(), out);
+            int s = bounded("--steps", steps, 1 << 20);
+            long limit = bounded("--full-max-mb", fullMaxMb, 1 << 20) * 1024L * 1024L;
+            longContext(model(), contexts, s, attention, limit, out);
         }
     }
 
-    private static void longContext(Path model, int[] contexts, int steps, String attention, long fullLimitBytes,
-                                    EngineOptions.Device device, PrintStream out) {
-        ModelConfig config = ModelConfig.load(model);
+    private static void longContext(BenchModel model, int[] contexts, int steps, String attention, long fullLimitBytes, PrintStream out) {
+        ModelConfig config = model.config();
         AttentionPolicy lmInf = AttentionPolicy.parse(attention, config);
-        out.printf("model=%s steps=%d lm-infinite=%s%n", model.getFileName(), steps, lmInf);
+        out.printf("model=%s steps=%d lm-infinite=%s%n", model.name(), steps, lmInf);
         out.println("policy        context  decode-ms/token  kv-bytes/seq");
         for (int ctx : contexts) {
             int capacity = ctx + steps + 16;
@@ -535,14 +643,14 @@ public final class Bench implements Runnable {
                 out.printf("%-12s  %7d  %15s  %12s%n", "full", ctx, "(does not fit)", "-");
                 continue;
             }
-            try (Engine engine = Engine.open(new EngineOptions(model, device, 1, capacity))) {
+            try (Engine engine = model.open(1, capacity, 0)) {
                 Sequence s = prefilled(engine, AttentionPolicy.FULL, ctx);
                 double ms = decodeMillis(engine, s, steps, 3);
                 out.printf("%-12s  %7d  %15.2f  %12d%n", "full", ctx, ms, engine.kvBytes(s));
             }
         }
         // LM-Infinite: all contexts in one engine, timed in interleaved rounds so machine noise hits them alike
-        try (Engine engine = Engine.open(new EngineOptions(model, device, contexts.length, 0))) {
+        try (Engine engine = model.open(contexts.length, 0, 0)) {
             Sequence[] seqs = new Sequence[contexts.length];
             for (int i = 0; i < contexts.length; i++) {
                 seqs[i] = prefilled(engine, lmInf, contexts[i]);

@@ -18,7 +18,7 @@ import java.util.Set;
  * The weights of a model directory: {@code model.safetensors}, or the shards named by
  * {@code model.safetensors.index.json}. Every shard is opened (and so validated) up front.
  */
-public final class Checkpoint implements AutoCloseable {
+public final class Checkpoint implements Weights {
     private final Map<String, SafetensorsFile> byTensor = new LinkedHashMap<>();
     private final Map<Path, SafetensorsFile> files = new LinkedHashMap<>();
 
@@ -85,6 +85,7 @@ public final class Checkpoint implements AutoCloseable {
         return files.computeIfAbsent(p, SafetensorsFile::open);
     }
 
+    @Override
     public boolean has(String name) {
         return byTensor.containsKey(name);
     }
@@ -106,7 +107,7 @@ public final class Checkpoint implements AutoCloseable {
         return f;
     }
 
-    /** Reads a float tensor after checking its shape against what config.json implies. */
+    @Override
     public float[] read(String name, long... expectedShape) {
         SafetensorsFile f = source(name);
         TensorInfo t = f.info(name);

@@ -33,7 +33,7 @@ public final class DecoderModel implements AutoCloseable {
     private final Mlp mlp;
     private final Rope rope;
 
-    private DecoderModel(ModelConfig config, NDManager manager, DataType dtype, Checkpoint cp) {
+    private DecoderModel(ModelConfig config, NDManager manager, DataType dtype, Weights cp) {
         this.config = config;
         this.manager = manager;
         this.dtype = dtype;
@@ -77,8 +77,8 @@ public final class DecoderModel implements AutoCloseable {
         return new RmsNorm(manager, w, config.rmsNormEps(), dtype);
     }
 
-    /** Loads and validates every tensor the config implies; the checkpoint stays the caller's to close. */
-    public static DecoderModel load(ModelConfig config, Checkpoint cp, NDManager manager, DataType dtype) {
+    /** Loads and validates every tensor the config implies; the weights stay the caller's to close. */
+    public static DecoderModel load(ModelConfig config, Weights cp, NDManager manager, DataType dtype) {
         NDManager own = manager.newSubManager();
         try {
             return new DecoderModel(config, own, dtype, cp);
@@ -88,7 +88,7 @@ public final class DecoderModel implements AutoCloseable {
         }
     }
 
-    private DenseMlp loadDense(Checkpoint cp, String prefix, int inter) {
+    private DenseMlp loadDense(Weights cp, String prefix, int inter) {
         int e = config.hiddenSize();
         Projection[] gu = new Projection[config.numLayers()];
         Projection[] dn = new Projection[config.numLayers()];
@@ -100,7 +100,7 @@ public final class DecoderModel implements AutoCloseable {
         return new DenseMlp(gu, dn, inter);
     }
 
-    private MoGeMlp loadMoGe(Checkpoint cp, MoeConfig moe) {
+    private MoGeMlp loadMoGe(Weights cp, MoeConfig moe) {
         int e = config.hiddenSize();
         int n = moe.numExperts();
         int inter = moe.moeIntermediateSize();
@@ -124,7 +124,7 @@ public final class DecoderModel implements AutoCloseable {
      * Experts first..first+count of one layer, stacked and transposed: [count, E, 2I] (gate|up) and [count, I, E].
      * Also used for expert-group adapters, whose files carry the base tensor names.
      */
-    public static float[][] readExperts(Checkpoint cp, String mlpPrefix, int first, int count, int e, int inter) {
+    public static float[][] readExperts(Weights cp, String mlpPrefix, int first, int count, int e, int inter) {
         float[] gu = new float[count * e * 2 * inter];
         float[] dn = new float[count * inter * e];
         for (int x = 0; x < count; x++) {
@@ -239,27 +239,34 @@ public final class DecoderModel implements AutoCloseable {
         int kv = config.numKvHeads();
         int d = config.headDim();
         for (int l = 0; l < config.numLayers(); l++) {
-            NDArray xn = inputNorm[l].apply(x);
-            NDArray heads = qkv[l].apply(ctx, Site.QKV, l, xn, null).reshape(plan.tokens, h + 2 * kv, d);  // [T, H+2KV, D]
-            NDArray rotated = rope.rotated(heads);
-            NDArray roped = rope.apply(heads, rotated, cs);             // [T, H+2KV, D]: q scaled, q k rotated, v as is
-            NDList parts = roped.split(new long[] {h}, 1);             // one op for both views
-            NDArray q = parts.get(0);                                  // [T, H, D]
-            NDArray kvNew = parts.get(1);                              // [T, 2KV, D]
-            cache.write(l, before, kvNew);
-            if (globals != null) {
-                cache.write(l, globals, Views.narrow(heads, 1, h, h + 2 * kv));   // keys unrotated
+            // one scope per layer: a layer's activations are freed before the next one runs, so a step holds one
+            // layer's worth, not all of them (a 512-token prefill of SmolLM2-135M otherwise holds ~2 GB). Ops land
+            // in the manager of the array they are called on: the layer's input moves in, its output moves out
+            try (NDManager layer = m.newSubManager()) {
+                x.attach(layer);
+                NDArray xn = inputNorm[l].apply(x);
+                NDArray heads = qkv[l].apply(ctx, Site.QKV, l, xn, null).reshape(plan.tokens, h + 2 * kv, d);  // [T, H+2KV, D]
+                NDArray rotated = rope.rotated(heads);
+                NDArray roped = rope.apply(heads, rotated, cs);             // [T, H+2KV, D]: q scaled, q k rotated, v as is
+                NDList parts = roped.split(new long[] {h}, 1);             // one op for both views
+                NDArray q = parts.get(0);                                  // [T, H, D]
+                NDArray kvNew = parts.get(1);                              // [T, 2KV, D]
+                cache.write(l, before, kvNew);
+                if (globals != null) {
+                    cache.write(l, globals, Views.narrow(heads, 1, h, h + 2 * kv));   // keys unrotated
+                }
+                NDArray qGlobal = csGlobal == null ? null : Views.narrow(rope.apply(heads, rotated, csGlobal), 1, 0, h);
+                List<NDArray> outs = new ArrayList<>(layouts.size());
+                for (LayoutArrays lay : layouts) {
+                    outs.add(attention(layer, lay, l, q, qGlobal, kvNew, cache));                  // [B Q, H D]
+                }
+                NDArray padded = outs.size() == 1 ? outs.get(0) : NDArrays.concat(new NDList(outs), 0);
+                NDArray attn = unpadIdx == null ? padded : Rows.select(padded, unpadIdx);   // [T, H D]
+                x = o[l].apply(ctx, Site.O, l, attn, x);
+                x = mlp.forward(l, postNorm[l].apply(x), x, ctx);
+                cache.write(l, after, kvNew);
+                x.attach(m);
             }
-            NDArray qGlobal = csGlobal == null ? null : Views.narrow(rope.apply(heads, rotated, csGlobal), 1, 0, h);
-            List<NDArray> outs = new ArrayList<>(layouts.size());
-            for (LayoutArrays lay : layouts) {
-                outs.add(attention(m, lay, l, q, qGlobal, kvNew, cache));                  // [B Q, H D]
-            }
-            NDArray padded = outs.size() == 1 ? outs.get(0) : NDArrays.concat(new NDList(outs), 0);
-            NDArray attn = unpadIdx == null ? padded : Rows.select(padded, unpadIdx);   // [T, H D]
-            x = o[l].apply(ctx, Site.O, l, attn, x);
-            x = mlp.forward(l, postNorm[l].apply(x), x, ctx);
-            cache.write(l, after, kvNew);
         }
         NDArray last = isEveryRow(logitRows, plan.tokens) ? x : Rows.select(x, m.create(logitRows));
         return finalNorm.apply(last).matMul(lmHead.w()).toType(DataType.FLOAT32, false);

@@ -44,12 +44,22 @@ public final class Engine implements AutoCloseable {
     }
 
     public static Engine open(EngineOptions options) {
+        ModelConfig config = ModelConfig.load(options.modelDir());
+        try (Checkpoint cp = Checkpoint.open(options.modelDir())) {
+            return open(options, config, cp);
+        }
+    }
+
+    /**
+     * An engine on weights that need not come from the model directory (random weights of a config.json's shape, for
+     * benchmarks); {@code options.modelDir()} then only names where the config came from. The weights stay the caller's.
+     */
+    public static Engine open(EngineOptions options, ModelConfig config, Weights weights) {
         Device device = pickDevice(options.device());
         DataType dtype = device.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
-        ModelConfig config = ModelConfig.load(options.modelDir());
         NDManager root = NDManager.newBaseManager(device);
-        try (Checkpoint cp = Checkpoint.open(options.modelDir())) {
-            DecoderModel model = DecoderModel.load(config, cp, root, dtype);
+        try {
+            DecoderModel model = DecoderModel.load(config, weights, root, dtype);
             int capacity = options.cacheCapacity() > 0 ? options.cacheCapacity() : config.maxPositionEmbeddings() + 64;
             KvCache cache = new KvCache(root, config, options.maxSequences(), capacity, dtype);
             return new Engine(root, model, cache, options.prefixCacheBytes(), new ModelFiles(options.modelDir(), config));

@@ -45,10 +45,22 @@ public record ModelConfig(String modelType, Family family, int vocabSize, int hi
         return numHeads / numKvHeads;
     }
 
+    /** A config.json is a few kilobytes; one larger than this is not a model's. */
+    static final long MAX_FILE_BYTES = 1 << 20;
+
     public static ModelConfig load(Path modelDir) {
         Path file = modelDir.resolve("config.json");
+        return parse(file, json(file));
+    }
+
+    /** The file's JSON object, size-bounded before it is read. */
+    static JsonNode json(Path file) {
         JsonNode c;
         try {
+            long size = Files.size(file);
+            if (size > MAX_FILE_BYTES) {
+                throw new CheckpointException(file + ": " + size + " bytes, over the limit of " + MAX_FILE_BYTES + " for a config.json");
+            }
             c = new ObjectMapper().readTree(Files.readString(file));
         } catch (NoSuchFileException e) {
             throw new CheckpointException(file + ": file not found");
@@ -58,7 +70,7 @@ public record ModelConfig(String modelType, Family family, int vocabSize, int hi
         if (c == null || !c.isObject()) {
             throw new CheckpointException(file + ": not a JSON object");
         }
-        return parse(file, c);
+        return c;
     }
 
     static ModelConfig parse(Path file, JsonNode c) {

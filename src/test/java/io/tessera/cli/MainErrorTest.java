@@ -25,7 +25,8 @@ class MainErrorTest {
     record Outcome(int status, String stdout, String stderr) {
     }
 
-    private static Outcome run(String... argv) {
+    /** Runs the CLI in this JVM, capturing what it prints. */
+    static Outcome run(String... argv) {
         PrintStream out = System.out;
         PrintStream err = System.err;
         ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
@@ -80,7 +81,11 @@ class MainErrorTest {
 
         Outcome noModel = run("bench", "decode", "--steps", "4");
         assertThat(noModel.status()).isEqualTo(2);
-        assertThat(noModel.stderr()).startsWith("tessera: Missing required option: '--model=DIR'");
+        assertThat(noModel.stderr()).startsWith("tessera: Error: Missing required argument").contains("--model=DIR | --config=FILE");
+
+        Outcome both = run("bench", "decode", "--model", LLAMA_TINY.toString(), "--config", "c.json");
+        assertThat(both.status()).isEqualTo(2);
+        assertThat(both.stderr()).contains("mutually exclusive");
 
         Outcome notANumber = run("bench", "adapters", "--model", LLAMA_TINY.toString(), "--rank", "sixteen");
         assertThat(notANumber.status()).isEqualTo(2);

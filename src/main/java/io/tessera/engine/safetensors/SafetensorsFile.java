@@ -264,18 +264,27 @@ public final class SafetensorsFile implements AutoCloseable {
         switch (t.dtype()) {
             case F32 -> b.asFloatBuffer().get(out);
             case BF16 -> {
+                // one bulk copy, then a plain array loop the JIT vectorises (no per-element buffer bounds checks)
+                short[] h = halves(b, out.length);
                 for (int i = 0; i < out.length; i++) {
-                    out[i] = Float.intBitsToFloat((b.getShort(2 * i) & 0xffff) << 16);
+                    out[i] = Float.intBitsToFloat((h[i] & 0xffff) << 16);
                 }
             }
             case F16 -> {
+                short[] h = halves(b, out.length);
                 for (int i = 0; i < out.length; i++) {
-                    out[i] = Half.toFloat(b.getShort(2 * i));
+                    out[i] = Half.toFloat(h[i]);
                 }
             }
             default -> throw fail(path, "tensor " + name + " has dtype " + t.dtype() + "; weights must be F32, F16 or BF16");
         }
         return out;
+    }
+
+    private static short[] halves(ByteBuffer b, int n) {
+        short[] h = new short[n];
+        b.asShortBuffer().get(h);
+        return h;
     }
 
     @Override
