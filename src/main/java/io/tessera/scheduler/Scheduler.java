@@ -23,9 +23,9 @@ import java.util.function.LongSupplier;
  * The engine loop: continuous batching over one engine. A thin shell around {@link SchedulerCore}, which decides
  * who joins, what each step feeds and what its result means; this class owns the thread, the engine and the
  * clock. Sequences join and leave between steps; prompts are fed in chunks next to running decodes
- * ({@link StepPlanner}); waiting requests are admitted tenants taking turns ({@link FairQueue}); a request whose
- * adapter is loading holds a place while others run. Only the loop's thread touches the engine and the core's
- * batch; other threads submit, cancel and read counters. Listeners are called on one delivery thread, in order
+ * ({@link StepPlanner}); waiting requests are admitted tenants taking turns ({@link FairQueue}); a request's
+ * adapter starts loading when it is queued, and the request waits there, holding neither a running place nor a KV
+ * slot, while others run. Only the loop's thread touches the engine and the core's batch; other threads submit, cancel and read counters. Listeners are called on one delivery thread, in order
  * per request, a whole iteration's output handed over at once: the loop never waits on a client.
  */
 public final class Scheduler implements AutoCloseable {
@@ -133,6 +133,7 @@ public final class Scheduler implements AutoCloseable {
             Job job = new Job(request, listener, new Generation(request.prompt(), request.params(), host.tokenizer(),
                     host.eosIds(), engine.config().vocabSize()), clock.getAsLong(), Scheduler.this::cancelled);
             used = true;
+            prefetch(job);
             core.enqueue(job);
             LockSupport.unpark(thread);
             return job;
@@ -252,14 +253,16 @@ public final class Scheduler implements AutoCloseable {
         while (!closed) {
             try {
                 engine.runPending();
-                SchedulerCore.Admission admission = core.admit(clock.getAsLong());
+                SchedulerCore.Admission admission = core.admit(clock.getAsLong(), this::ready);
                 carryOut(admission.effects());
-                admission.open().forEach(j -> open(j, null));
+                admission.open().forEach(this::openReady);
                 admission.load().forEach(this::load);
                 publish();
                 SchedulerCore.StepPlan plan = core.schedule();
                 if (plan.rows().isEmpty()) {
-                    LockSupport.parkNanos(core.active() > 0 || engine.hasPending() ? LOADING_PARK : IDLE_PARK);
+                    // requests waiting in the queue may be waiting for their adapter's install
+                    boolean loading = core.active() > 0 || core.queued() > 0 || engine.hasPending();
+                    LockSupport.parkNanos(loading ? LOADING_PARK : IDLE_PARK);
                 } else {
                     step(plan);
                 }
@@ -290,6 +293,48 @@ public final class Scheduler implements AutoCloseable {
             List<Runnable> calls = outbox;
             outbox = new ArrayList<>(calls.size());
             delivery.execute(() -> calls.forEach(Runnable::run));
+        }
+    }
+
+    /**
+     * Starts loading the request's adapter as it enters the queue (fetched, checked and installed off the engine
+     * loop's critical path), so it is resident by the time the request's turn comes.
+     */
+    private void prefetch(Job job) {
+        AdapterRef adapter = job.request.adapter();
+        if (adapter != null) {
+            job.prefetch = host.adapters().acquire(adapter.key(), adapter.dir());
+        }
+    }
+
+    /**
+     * Engine thread: whether a waiting job may take a running place now: it needs no adapter, its adapter is
+     * resident, or its prefetch failed (admitted, it loads again and fails with the load's error). An adapter evicted
+     * again before the job's turn is prefetched again.
+     */
+    private boolean ready(Job job) {
+        AdapterRef adapter = job.request.adapter();
+        if (adapter == null || job.prefetch.isCompletedExceptionally() || host.adapters().resident(adapter.key()) != null) {
+            return true;
+        }
+        if (job.prefetch.isDone()) {
+            prefetch(job);
+        }
+        return false;
+    }
+
+    /** Opens a job {@link #ready} admitted: with its resident adapter, or through a load if it has none now. */
+    private void openReady(Job job) {
+        AdapterRef adapter = job.request.adapter();
+        if (adapter == null) {
+            open(job, null);
+            return;
+        }
+        ResidentAdapter resident = host.adapters().resident(adapter.key());
+        if (resident != null) {
+            open(job, resident);
+        } else {
+            load(job);
         }
     }
 
