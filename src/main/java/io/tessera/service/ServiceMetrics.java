@@ -63,13 +63,24 @@ public class ServiceMetrics implements SchedulerObserver {
                 .tags(m).register(registry);
         AdapterTable t = s.host().adapters();
         adapterCounter("tessera.adapter.loads", "Adapter loads into the engine", m, t, st -> st.loads());
-        adapterCounter("tessera.adapter.hits", "Adapter requests served by a resident adapter", m, t, st -> st.hits());
+        adapterCounter("tessera.adapter.hits", "Adapter requests that found their adapter resident in the engine", m, t, st -> st.hits());
+        adapterCounter("tessera.adapter.misses", "Adapter requests that waited for their adapter to load into the engine", m, t,
+                st -> st.misses());
         adapterCounter("tessera.adapter.evictions", "Adapters evicted from the engine", m, t, st -> st.evictions());
         adapterCounter("tessera.adapter.load.failures", "Adapter loads refused", m, t, st -> st.failures());
         gauge("tessera.adapter.resident.bytes", "Engine bytes of resident adapters (their rank bucket's slots)", m, t, x -> x.stats().residentBytes());
         gauge("tessera.adapter.over.budget.bytes", "Resident adapter bytes above the budget, kept because pinned or in use", m, t,
                 x -> x.stats().overBudgetBytes());
+        Timer loads = Timer.builder("tessera.adapter.load.duration")
+                .description("From an adapter's first request to its install in the engine (fetch, checks, conversion, wait)")
+                .tags(m).serviceLevelObjectives(ADAPTER_LOAD_BUCKETS).register(registry);
+        t.onLoaded(nanos -> loads.record(nanos, TimeUnit.NANOSECONDS));
     }
+
+    /** Adapter load histogram bounds: explicit and few (one series set per model). */
+    static final Duration[] ADAPTER_LOAD_BUCKETS = {Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50),
+        Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1),
+        Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10)};
 
     private <T> void gauge(String name, String help, Tags tags, T obj, ToDoubleFunction<T> f) {
         Gauge.builder(name, obj, f).description(help).tags(tags).register(registry);

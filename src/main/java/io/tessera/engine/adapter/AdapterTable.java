@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 
 /**
  * Residency of adapters in the engine: a byte budget (not a count), LRU eviction of unpinned adapters no
@@ -36,10 +37,12 @@ public final class AdapterTable {
     /**
      * Counters for metrics.
      *
+     * @param hits           acquisitions that found the adapter resident
+     * @param misses         acquisitions that did not (they wait for a load, their own or one under way)
      * @param residentBytes  engine bytes the resident adapters occupy (their stores' share, see {@link ResidentAdapter#bytes()})
      * @param overBudgetBytes how far pinned or held adapters, which are never evicted, keep the residents above the budget
      */
-    public record Stats(long loads, long hits, long evictions, long residentBytes, int resident, long failures,
+    public record Stats(long loads, long hits, long misses, long evictions, long residentBytes, int resident, long failures,
                         long overBudgetBytes) {
     }
 
@@ -57,9 +60,12 @@ public final class AdapterTable {
     /** Whether an {@link #installLoaded} is queued on the engine: one at a time, so a round installs a bounded few. */
     private final AtomicBoolean installQueued = new AtomicBoolean();
     private long residentBytes;
-    private volatile Stats stats = new Stats(0, 0, 0, 0, 0, 0, 0);
+    private volatile Stats stats = new Stats(0, 0, 0, 0, 0, 0, 0, 0);
+    /** Told how long each load took, from its first acquisition to its install (nanoseconds). */
+    private volatile LongConsumer loadTimes = nanos -> { };
     private long loads;
     private long hits;
+    private long misses;
     private long evictions;
     private long failures;
 
@@ -95,6 +101,8 @@ public final class AdapterTable {
                 result.complete(r);
                 return;
             }
+            misses++;
+            publish();
             loading.computeIfAbsent(key, k -> startLoad(k, dir)).whenComplete((a, e) -> {
                 if (e != null) {
                     result.completeExceptionally(e);
@@ -108,8 +116,9 @@ public final class AdapterTable {
 
     private CompletableFuture<ResidentAdapter> startLoad(String key, Path dir) {
         CompletableFuture<ResidentAdapter> done = new CompletableFuture<>();
+        long started = System.nanoTime();
         CompletableFuture.supplyAsync(() -> source.load(key, dir), loader).whenComplete((adapter, error) -> {
-            loaded.add(new Loaded(key, adapter, error, done));
+            loaded.add(new Loaded(key, adapter, error, done, started));
             if (installQueued.compareAndSet(false, true)) {
                 engine.submit(this::installLoaded);
             }
@@ -118,7 +127,8 @@ public final class AdapterTable {
     }
 
     /** An adapter read and checked on the loader, waiting for the engine thread to install it (or its error). */
-    private record Loaded(String key, Adapter adapter, Throwable error, CompletableFuture<ResidentAdapter> done) {
+    private record Loaded(String key, Adapter adapter, Throwable error, CompletableFuture<ResidentAdapter> done,
+                          long started) {
     }
 
     /**
@@ -166,6 +176,7 @@ public final class AdapterTable {
             resident.put(key, r);
             residentBytes += r.bytes();
             loads++;
+            loadTimes.accept(System.nanoTime() - l.started());
             if (residentBytes > budgetBytes) {
                 // nothing left to evict: the rest is pinned or held; served anyway, but never silently
                 LOG.log(System.Logger.Level.WARNING, "adapters resident: " + residentBytes + " bytes, "
@@ -246,11 +257,16 @@ public final class AdapterTable {
         return resident.get(key);
     }
 
+    /** Where each load's time goes (a metrics histogram); replaces the one before. */
+    public void onLoaded(LongConsumer nanos) {
+        loadTimes = nanos;
+    }
+
     public Stats stats() {
         return stats;
     }
 
     private void publish() {
-        stats = new Stats(loads, hits, evictions, residentBytes, resident.size(), failures, Math.max(0, residentBytes - budgetBytes));
+        stats = new Stats(loads, hits, misses, evictions, residentBytes, resident.size(), failures, Math.max(0, residentBytes - budgetBytes));
     }
 }

@@ -69,6 +69,7 @@ class AdapterTableTest {
         assertThat(table.isResident("prompt@1")).isTrue();
         assertThat(table.stats().evictions()).isEqualTo(1);
         assertThat(table.stats().hits()).isEqualTo(1);
+        assertThat(table.stats().misses()).isEqualTo(3);
         assertThat(table.stats().loads()).isEqualTo(3);
         assertThat(table.stats().residentBytes()).isEqualTo(qv + prompt);
         assertThat(a.installed()).isTrue();
