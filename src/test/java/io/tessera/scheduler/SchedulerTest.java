@@ -220,9 +220,8 @@ class SchedulerTest {
         assertThat(c.ids.size()).isLessThan(200);
     }
 
-    @Test
-    void aRequestWaitingForItsAdapterDoesNotHoldUpOthers() throws Exception {
-        CountDownLatch release = new CountDownLatch(1);
+    /** A loader thread that reads no adapter until {@code release} opens. */
+    private static ExecutorService gatedLoader(CountDownLatch release) {
         ExecutorService gated = Executors.newSingleThreadExecutor();
         gated.execute(() -> {
             try {
@@ -231,6 +230,13 @@ class SchedulerTest {
                 Thread.currentThread().interrupt();
             }
         });
+        return gated;
+    }
+
+    @Test
+    void aRequestWaitingForItsAdapterDoesNotHoldUpOthers() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        ExecutorService gated = gatedLoader(release);
         start(2, 4, gated);
         AdapterRef lora = AdapterRef.fromDirectory(LORA).orElseThrow();
         Collected adapted = new Collected();
@@ -252,14 +258,7 @@ class SchedulerTest {
     @Test
     void aStreamGetsATokenEveryStepWhileFiftyColdAdaptersLoadAndEachStepWaitsForAFewInstallsAtMost() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        ExecutorService gated = Executors.newSingleThreadExecutor();
-        gated.execute(() -> {
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        ExecutorService gated = gatedLoader(release);
         start(2, 64, gated);
         List<Long> loadsAtStep = Collections.synchronizedList(new ArrayList<>());
         loadsPerStep = loadsAtStep;
