@@ -309,8 +309,8 @@ public final class Scheduler implements AutoCloseable {
 
     /**
      * Engine thread: whether a waiting job may take a running place now: it needs no adapter, its adapter is
-     * resident, or its prefetch failed (admitted, it loads again and fails with the load's error). An adapter evicted
-     * again before the job's turn is prefetched again.
+     * resident, or its prefetch failed (admitted, it fails with the load's error). An adapter evicted again before
+     * the job's turn is prefetched again.
      */
     private boolean ready(Job job) {
         AdapterRef adapter = job.request.adapter();
@@ -323,19 +323,25 @@ public final class Scheduler implements AutoCloseable {
         return false;
     }
 
-    /** Opens a job {@link #ready} admitted: with its resident adapter, or through a load if it has none now. */
+    /** Opens a job {@link #ready} admitted, with its resident adapter; one whose adapter failed to load fails. */
     private void openReady(Job job) {
         AdapterRef adapter = job.request.adapter();
         if (adapter == null) {
             open(job, null);
-            return;
-        }
-        ResidentAdapter resident = host.adapters().resident(adapter.key());
-        if (resident != null) {
-            open(job, resident);
+        } else if (job.prefetch.isCompletedExceptionally()) {
+            job.prefetch.whenComplete((r, error) -> carryOut(core.abort(job, cause(error), clock.getAsLong())));
         } else {
-            load(job);
+            ResidentAdapter resident = host.adapters().resident(adapter.key());
+            if (resident != null) {
+                open(job, resident);
+            } else {
+                load(job);   // never without its adapter, were it evicted since it was found ready
+            }
         }
+    }
+
+    private static Throwable cause(Throwable error) {
+        return error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error;
     }
 
     /** Opens the job's sequence, taking what the prefix cache has for it; a failure fails this job alone. */
@@ -354,8 +360,7 @@ public final class Scheduler implements AutoCloseable {
         // completes on this thread, maybe inside a step: the job joins the batch at the next one
         host.adapters().acquire(adapter.key(), adapter.dir()).whenComplete((resident, error) -> {
             if (error != null) {
-                Throwable cause = error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error;
-                carryOut(core.abort(job, cause, clock.getAsLong()));
+                carryOut(core.abort(job, cause(error), clock.getAsLong()));
             } else if (job.cancelled()) {
                 carryOut(core.abort(job, null, clock.getAsLong()));
             } else {

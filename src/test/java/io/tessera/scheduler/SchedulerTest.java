@@ -256,6 +256,17 @@ class SchedulerTest {
     }
 
     @Test
+    void aRequestWhoseAdapterFailsToLoadFailsWithTheLoadersErrorAfterOneLoad() throws Exception {
+        start(2, 4);
+        Collected broken = new Collected();
+        submit(request("Returns the number", 2, AttentionPolicy.FULL,
+                new AdapterRef("gone", 1, "gone", LORA.resolveSibling("does-not-exist"), 0)), broken);
+        assertThatThrownBy(broken::await).rootCause().hasMessageEndingWith("adapter directory not found");
+        assertThat(host.adapters().stats().failures()).isOne();
+        awaitIdle();
+    }
+
+    @Test
     void aStreamGetsATokenEveryStepWhileFiftyColdAdaptersLoadAndEachStepWaitsForAFewInstallsAtMost() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         ExecutorService gated = gatedLoader(release);
