@@ -183,7 +183,7 @@ public final class Scheduler implements AutoCloseable {
         return core.queued();
     }
 
-    /** Sequences holding a KV slot or waiting for their adapter. */
+    /** Sequences holding a KV slot, or admitted after being passed over to wait for their adapter. */
     public int running() {
         return active;
     }
