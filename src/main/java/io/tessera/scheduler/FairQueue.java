@@ -1,9 +1,12 @@
 package io.tessera.scheduler;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -35,21 +38,39 @@ final class FairQueue<T> {
      * over keep their place in the turns.
      */
     synchronized T poll(Predicate<String> eligible) {
+        return poll(eligible, item -> true, item -> { });
+    }
+
+    /**
+     * The first item {@code ready} accepts, tenants taking turns (those {@code eligible} accepts) and each tenant's
+     * items oldest first; null when none is. The items looked at and skipped before it are handed to
+     * {@code passedOver} (only when one is taken). Tenants passed over keep their place in the turns.
+     */
+    synchronized T poll(Predicate<String> eligible, Predicate<T> ready, Consumer<T> passedOver) {
+        List<T> skipped = new ArrayList<>();
         for (Iterator<String> it = turns.iterator(); it.hasNext(); ) {
             String tenant = it.next();
             if (!eligible.test(tenant)) {
                 continue;
             }
-            it.remove();
             ArrayDeque<T> q = byTenant.get(tenant);
-            T item = q.poll();
-            if (q.isEmpty()) {
-                byTenant.remove(tenant);
-            } else {
-                turns.add(tenant);
+            for (Iterator<T> items = q.iterator(); items.hasNext(); ) {
+                T item = items.next();
+                if (!ready.test(item)) {
+                    skipped.add(item);
+                    continue;
+                }
+                items.remove();
+                it.remove();
+                if (q.isEmpty()) {
+                    byTenant.remove(tenant);
+                } else {
+                    turns.add(tenant);
+                }
+                size--;
+                skipped.forEach(passedOver);
+                return item;
             }
-            size--;
-            return item;
         }
         return null;
     }

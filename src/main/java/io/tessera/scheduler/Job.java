@@ -19,6 +19,11 @@ final class Job implements Scheduler.Handle {
     private volatile boolean cancelled;
     private JobState state = JobState.WAITING;
 
+    /** Times later requests were admitted before this one while its adapter was not resident. */
+    int passedOver;
+    /** The prefetch of its adapter, started at submission by the shell (null without an adapter). */
+    java.util.concurrent.CompletableFuture<?> prefetch;
+
     /** The engine's sequence, opened by the shell at admission; the core never reads it. */
     Sequence seq;
     /** Prompt tokens in the sequence's KV (stepped or taken from the prefix cache). */

@@ -23,9 +23,9 @@ import java.util.function.LongSupplier;
  * The engine loop: continuous batching over one engine. A thin shell around {@link SchedulerCore}, which decides
  * who joins, what each step feeds and what its result means; this class owns the thread, the engine and the
  * clock. Sequences join and leave between steps; prompts are fed in chunks next to running decodes
- * ({@link StepPlanner}); waiting requests are admitted tenants taking turns ({@link FairQueue}); a request whose
- * adapter is loading holds a place while others run. Only the loop's thread touches the engine and the core's
- * batch; other threads submit, cancel and read counters. Listeners are called on one delivery thread, in order
+ * ({@link StepPlanner}); waiting requests are admitted tenants taking turns ({@link FairQueue}); a request's
+ * adapter starts loading when it is queued, and the request waits there, holding neither a running place nor a KV
+ * slot, while others run. Only the loop's thread touches the engine and the core's batch; other threads submit, cancel and read counters. Listeners are called on one delivery thread, in order
  * per request, a whole iteration's output handed over at once: the loop never waits on a client.
  */
 public final class Scheduler implements AutoCloseable {
@@ -133,6 +133,7 @@ public final class Scheduler implements AutoCloseable {
             Job job = new Job(request, listener, new Generation(request.prompt(), request.params(), host.tokenizer(),
                     host.eosIds(), engine.config().vocabSize()), clock.getAsLong(), Scheduler.this::cancelled);
             used = true;
+            prefetch(job);
             core.enqueue(job);
             LockSupport.unpark(thread);
             return job;
@@ -182,7 +183,7 @@ public final class Scheduler implements AutoCloseable {
         return core.queued();
     }
 
-    /** Sequences holding a KV slot or waiting for their adapter. */
+    /** Sequences holding a KV slot, or admitted after being passed over to wait for their adapter. */
     public int running() {
         return active;
     }
@@ -252,14 +253,16 @@ public final class Scheduler implements AutoCloseable {
         while (!closed) {
             try {
                 engine.runPending();
-                SchedulerCore.Admission admission = core.admit(clock.getAsLong());
+                SchedulerCore.Admission admission = core.admit(clock.getAsLong(), this::ready);
                 carryOut(admission.effects());
-                admission.open().forEach(j -> open(j, null));
+                admission.open().forEach(this::openReady);
                 admission.load().forEach(this::load);
                 publish();
                 SchedulerCore.StepPlan plan = core.schedule();
                 if (plan.rows().isEmpty()) {
-                    LockSupport.parkNanos(core.active() > 0 || engine.hasPending() ? LOADING_PARK : IDLE_PARK);
+                    // requests waiting in the queue may be waiting for their adapter's install
+                    boolean loading = core.active() > 0 || core.queued() > 0 || engine.hasPending();
+                    LockSupport.parkNanos(loading ? LOADING_PARK : IDLE_PARK);
                 } else {
                     step(plan);
                 }
@@ -293,6 +296,54 @@ public final class Scheduler implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts loading the request's adapter as it enters the queue (fetched, checked and installed off the engine
+     * loop's critical path), so it is resident by the time the request's turn comes.
+     */
+    private void prefetch(Job job) {
+        AdapterRef adapter = job.request.adapter();
+        if (adapter != null) {
+            job.prefetch = host.adapters().acquire(adapter.key(), adapter.dir());
+        }
+    }
+
+    /**
+     * Engine thread: whether a waiting job may take a running place now: it needs no adapter, its adapter is
+     * resident, or its prefetch failed (admitted, it fails with the load's error). An adapter evicted again before
+     * the job's turn is prefetched again.
+     */
+    private boolean ready(Job job) {
+        AdapterRef adapter = job.request.adapter();
+        if (adapter == null || job.prefetch.isCompletedExceptionally() || host.adapters().resident(adapter.key()) != null) {
+            return true;
+        }
+        if (job.prefetch.isDone()) {
+            prefetch(job);
+        }
+        return false;
+    }
+
+    /** Opens a job {@link #ready} admitted, with its resident adapter; one whose adapter failed to load fails. */
+    private void openReady(Job job) {
+        AdapterRef adapter = job.request.adapter();
+        if (adapter == null) {
+            open(job, null);
+        } else if (job.prefetch.isCompletedExceptionally()) {
+            job.prefetch.whenComplete((r, error) -> carryOut(core.abort(job, cause(error), clock.getAsLong())));
+        } else {
+            ResidentAdapter resident = host.adapters().resident(adapter.key());
+            if (resident != null) {
+                open(job, resident);
+            } else {
+                load(job);   // never without its adapter, were it evicted since it was found ready
+            }
+        }
+    }
+
+    private static Throwable cause(Throwable error) {
+        return error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error;
+    }
+
     /** Opens the job's sequence, taking what the prefix cache has for it; a failure fails this job alone. */
     private void open(Job job, ResidentAdapter adapter) {
         try {
@@ -309,8 +360,7 @@ public final class Scheduler implements AutoCloseable {
         // completes on this thread, maybe inside a step: the job joins the batch at the next one
         host.adapters().acquire(adapter.key(), adapter.dir()).whenComplete((resident, error) -> {
             if (error != null) {
-                Throwable cause = error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error;
-                carryOut(core.abort(job, cause, clock.getAsLong()));
+                carryOut(core.abort(job, cause(error), clock.getAsLong()));
             } else if (job.cancelled()) {
                 carryOut(core.abort(job, null, clock.getAsLong()));
             } else {

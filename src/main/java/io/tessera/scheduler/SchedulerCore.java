@@ -22,8 +22,16 @@ final class SchedulerCore {
     private static final System.Logger LOG = System.getLogger(SchedulerCore.class.getName());
 
     /**
-     * Who to start after {@link #admit}: {@code open} get their sequence now, {@code load} once their adapter is
-     * resident; either way the shell reports back with {@link #opened} or {@link #abort}.
+     * How many times a waiting request whose adapter is not resident may be passed over by later ones whose adapter
+     * is (or that need none) before it is admitted anyway, to wait for its adapter holding a running place: the
+     * preference for resident adapters never starves a request.
+     */
+    static final int MAX_PASSED_OVER = 32;
+
+    /**
+     * Who to start after {@link #admit}: {@code open} get their sequence now (no adapter, or a resident one),
+     * {@code load} once their adapter is resident (passed over {@link #MAX_PASSED_OVER} times); either way the
+     * shell reports back with {@link #opened} or {@link #abort}.
      */
     record Admission(List<Job> open, List<Job> load, Effects effects) {
     }
@@ -129,8 +137,12 @@ final class SchedulerCore {
      * share. New sequences join when the batch is empty, when {@code joinInterval} steps have passed since the last
      * join, or when at least {@code joinInterval} of them can join at once: then the step their prompts pad is
      * shared widely enough to be worth it now.
+     *
+     * <p>A request whose adapter is not {@code ready} (resident in the engine) keeps waiting in the queue, holding
+     * no running place nor KV slot while its adapter loads, and later requests that are ready go first, up to
+     * {@link #MAX_PASSED_OVER} times.
      */
-    Admission admit(long now) {
+    Admission admit(long now, Predicate<Job> ready) {
         Effects effects = new Effects();
         dropEnded(now, effects);
         List<Job> open = new ArrayList<>();
@@ -142,7 +154,8 @@ final class SchedulerCore {
             joinedAt = turn;
             while (active() < options.maxRunning()) {
                 // a tenant at its share waits, whoever else waits behind it: the other slots stay open to other tenants
-                Job job = waiting.poll(t -> perTenant.getOrDefault(t, 0) < options.maxRunningPerTenant());
+                Job job = waiting.poll(t -> perTenant.getOrDefault(t, 0) < options.maxRunningPerTenant(),
+                        j -> j.cancelled() || j.passedOver >= MAX_PASSED_OVER || ready.test(j), j -> j.passedOver++);
                 if (job == null) {
                     break;
                 }
@@ -154,7 +167,7 @@ final class SchedulerCore {
                 job.moveTo(JobState.ADMITTED);
                 admitted++;
                 perTenant.merge(job.request.tenant(), 1, Integer::sum);
-                (job.request.adapter() == null ? open : load).add(job);
+                (job.passedOver < MAX_PASSED_OVER || job.request.adapter() == null ? open : load).add(job);
             }
         }
         return new Admission(open, load, effects);

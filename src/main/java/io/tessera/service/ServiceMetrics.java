@@ -37,6 +37,7 @@ public class ServiceMetrics implements SchedulerObserver {
     static final Duration[] TTFT_BUCKETS = seconds(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30);
     static final Duration[] INTER_TOKEN_BUCKETS = seconds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1);
     static final Duration[] DURATION_BUCKETS = seconds(0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300);
+    static final Duration[] ADAPTER_LOAD_BUCKETS = seconds(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10);
 
     @Inject
     MeterRegistry registry;
@@ -61,19 +62,25 @@ public class ServiceMetrics implements SchedulerObserver {
         model = s.host().name();
         Tags m = Tags.of("model", model);
         gauge("tessera.queue.depth", "Requests waiting for a place in the batch", m, s, Scheduler::queued);
-        gauge("tessera.running.sequences", "Sequences running (KV slot held or adapter loading)", m, s, Scheduler::running);
+        gauge("tessera.running.sequences", "Sequences running (KV slot held, or admitted after being passed over and waiting for its adapter)", m, s, Scheduler::running);
         gauge("tessera.kv.bytes.in.use", "KV cache bytes held by running sequences", m, s, Scheduler::kvBytesInUse);
         gauge("tessera.prefix.cache.bytes", "KV bytes of cached prompt prefixes", m, s.host().engine(), Engine::prefixCacheBytes);
         batchSize = DistributionSummary.builder("tessera.batch.size").description("Sequences per engine step")
                 .tags(m).register(registry);
         AdapterTable t = s.host().adapters();
         adapterCounter("tessera.adapter.loads", "Adapter loads into the engine", m, t, st -> st.loads());
-        adapterCounter("tessera.adapter.hits", "Adapter requests served by a resident adapter", m, t, st -> st.hits());
+        adapterCounter("tessera.adapter.hits", "Adapter requests that found their adapter resident in the engine", m, t, st -> st.hits());
+        adapterCounter("tessera.adapter.misses", "Adapter requests that waited for their adapter to load into the engine", m, t,
+                st -> st.misses());
         adapterCounter("tessera.adapter.evictions", "Adapters evicted from the engine", m, t, st -> st.evictions());
         adapterCounter("tessera.adapter.load.failures", "Adapter loads refused", m, t, st -> st.failures());
         gauge("tessera.adapter.resident.bytes", "Engine bytes of resident adapters (their rank bucket's slots)", m, t, x -> x.stats().residentBytes());
         gauge("tessera.adapter.over.budget.bytes", "Resident adapter bytes above the budget, kept because pinned or in use", m, t,
                 x -> x.stats().overBudgetBytes());
+        Timer loads = Timer.builder("tessera.adapter.load.duration")
+                .description("From an adapter's first request to its install in the engine (fetch, checks, conversion, wait)")
+                .tags(m).serviceLevelObjectives(ADAPTER_LOAD_BUCKETS).register(registry);
+        t.onLoaded(nanos -> loads.record(nanos, TimeUnit.NANOSECONDS));
     }
 
     private <T> void gauge(String name, String help, Tags tags, T obj, ToDoubleFunction<T> f) {

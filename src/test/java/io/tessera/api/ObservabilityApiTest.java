@@ -142,6 +142,10 @@ class ObservabilityApiTest extends ServiceTest {
         // the one adapter request was served by a load or by a resident adapter, exactly once
         assertThat(moved.applyAsDouble("tessera_adapter_loads_total{model=\"demo-llama\"}")
                 + moved.applyAsDouble("tessera_adapter_hits_total{model=\"demo-llama\"}")).isEqualTo(1);
+        assertThat(moved.applyAsDouble("tessera_adapter_misses_total{model=\"demo-llama\"}")
+                + moved.applyAsDouble("tessera_adapter_hits_total{model=\"demo-llama\"}")).isEqualTo(1);
+        assertThat(moved.applyAsDouble("tessera_adapter_load_duration_seconds_count{model=\"demo-llama\"}"))
+                .isEqualTo(moved.applyAsDouble("tessera_adapter_loads_total{model=\"demo-llama\"}"));
         // nothing is left waiting or running once the responses are in (the gauges follow at the engine loop's next turn)
         String idle = await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10))
                 .until(ObservabilityApiTest::metrics, m -> sample(m, "tessera_running_sequences{model=\"demo-llama\"}") == 0);

@@ -13,7 +13,10 @@ import io.tessera.scheduler.SchedulerCore.StepPlan;
 import io.tessera.scheduler.SchedulerCore.StepResult;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.function.Predicate;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
@@ -93,6 +96,8 @@ class SchedulerCoreTest {
     };
 
     private SchedulerCore core;
+    /** Whether a waiting job's adapter is resident (jobs without one always are). */
+    private Predicate<Job> ready = j -> true;
 
     private void start(int maxRunning, int perTenant, Duration timeout) {
         start(new SchedulerOptions(maxRunning, 64, 32, 16, 1, timeout, 1000, 1000, perTenant));
@@ -139,7 +144,7 @@ class SchedulerCoreTest {
 
     /** Admits and opens what may join, nothing from the prefix cache. */
     private Admission admit(long now) {
-        Admission a = core.admit(now);
+        Admission a = core.admit(now, ready);
         deliver(a.effects());
         a.open().forEach(j -> core.opened(j, 0, 0));
         return a;
@@ -302,7 +307,7 @@ class SchedulerCoreTest {
     void aLongPromptIsFedInChunksBilledAsFedFromWhatThePrefixCacheGave() {
         start(new SchedulerOptions(1, 32, 32, 4, 1, null, 1000, 1000, 1));
         Job j = submit("a", 80, 2, 0);
-        Admission a = core.admit(0);
+        Admission a = core.admit(0, ready);
         core.opened(a.open().get(0), 10, 0);   // 10 prompt tokens came from the prefix cache
 
         List<List<Integer>> chunks = new ArrayList<>();
@@ -329,7 +334,7 @@ class SchedulerCoreTest {
         start(new SchedulerOptions(2, 40, 32, 4, 1, null, 1000, 1000, 2));
         submit("a", 8, 4, 0);
         Job prompted = submit("a", 8, 4, 0);
-        Admission a = core.admit(0);
+        Admission a = core.admit(0, ready);
         core.opened(a.open().get(0), 0, 0);
         core.opened(prompted, 0, 20);
 
@@ -354,27 +359,60 @@ class SchedulerCoreTest {
         assertThat(admit(3).open()).containsExactly(late);
     }
 
-    @Test
-    void anAdapterJobHoldsItsSlotWhileLoadingAndEndsOnceIfItFails() {
-        start(1, 1, null);
+    private Job submitAdapted(String tenant, long now) {
         assertThat(core.reserve()).isTrue();
-        int[] prompt = {1, 2, 3};
         AdapterRef lora = AdapterRef.fromDirectory(SchedulerTest.LORA).orElseThrow();
-        GenerationRequest r = new GenerationRequest("a", "m", lora, prompt, SamplingParams.greedy(2), AttentionPolicy.FULL);
-        Job j = new Job(r, new Heard(), new Counting(2), 0, core::noteCancel);
+        GenerationRequest r = new GenerationRequest(tenant, "m", lora, new int[] {1, 2, 3}, SamplingParams.greedy(2),
+                AttentionPolicy.FULL);
+        Job j = new Job(r, new Heard(), new Counting(2), now, core::noteCancel);
         core.enqueue(j);
-        Job next = submit("a", 3, 2, 0);
+        return j;
+    }
 
-        Admission a = core.admit(0);
-        assertThat(a.load()).containsExactly(j);
+    @Test
+    void aJobWhoseAdapterIsNotResidentWaitsWithoutAPlaceWhileReadyJobsGoFirst() {
+        start(1, 1, null);
+        Set<Job> loading = new HashSet<>();
+        ready = j -> !loading.contains(j);
+        Job cold = submitAdapted("a", 0);
+        loading.add(cold);
+        Job base = submit("a", 3, 1, 0);
+
+        assertThat(admit(0).open()).as("the later ready job goes first").containsExactly(base);
+        assertThat(cold.state()).isEqualTo(JobState.WAITING);
+        assertThat(cold.passedOver).isOne();
+        step(7, 1);
+        assertThat(admit(1).open()).as("alone, it waits for its adapter in the queue").isEmpty();
+        assertThat(core.active()).isZero();
+        assertThat(cold.passedOver).as("waiting alone is not being passed over").isOne();
+
+        loading.clear();
+        assertThat(admit(2).open()).containsExactly(cold);
+    }
+
+    @Test
+    void aJobPassedOverMaxPassedOverTimesIsAdmittedToLoadAndEndsOnceIfItFails() {
+        start(1, 1, null);
+        Job cold = submitAdapted("a", 0);
+        ready = j -> j != cold;
+        for (int i = 0; i < SchedulerCore.MAX_PASSED_OVER; i++) {
+            Job base = submit("b", 3, 1, i);
+            assertThat(admit(i).open()).containsExactly(base);
+            step(7, i);
+        }
+        Job next = submit("b", 3, 1, 100);
+
+        Admission a = core.admit(100, ready);
+        assertThat(a.open()).isEmpty();
+        assertThat(a.load()).as("passed over as often as allowed: its turn, loading").containsExactly(cold);
         assertThat(core.active()).isOne();
-        assertThat(core.admit(1).open()).as("the loading job holds the only slot").isEmpty();
+        assertThat(core.admit(101, ready).open()).as("the loading job holds the only place").isEmpty();
 
-        Effects e = deliver(core.abort(j, new IllegalStateException("adapter unreadable"), 2));
-        assertThat(e.freed()).containsExactly(j);
-        assertThat(heard(j)).containsExactly("error IllegalStateException");
-        assertThatThrownBy(() -> core.abort(j, null, 3)).as("a job ends once").isInstanceOf(IllegalStateException.class);
-        assertThat(core.admit(4).open()).containsExactly(next);
+        Effects e = deliver(core.abort(cold, new IllegalStateException("adapter unreadable"), 102));
+        assertThat(e.freed()).containsExactly(cold);
+        assertThat(heard(cold)).containsExactly("error IllegalStateException");
+        assertThatThrownBy(() -> core.abort(cold, null, 103)).as("a job ends once").isInstanceOf(IllegalStateException.class);
+        assertThat(core.admit(104, ready).open()).containsExactly(next);
     }
 
     @Test

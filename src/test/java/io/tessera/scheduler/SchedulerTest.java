@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tessera.engine.AttentionPolicy;
 import io.tessera.engine.EngineOptions;
+import io.tessera.engine.adapter.AdapterTable;
 import io.tessera.engine.sampling.SamplingParams;
 import io.tessera.runtime.AdapterRef;
 import io.tessera.runtime.ModelHost;
@@ -46,6 +47,8 @@ class SchedulerTest {
     private volatile long steps;
     private volatile int widest;
     private volatile int heaviest;
+    /** When set, the adapter loads done at each step, in step order. */
+    private volatile List<Long> loadsPerStep;
 
     private final SchedulerObserver observer = new SchedulerObserver() {
         @Override
@@ -60,6 +63,9 @@ class SchedulerTest {
 
         @Override
         public void stepped(int sequences, int tokens) {
+            if (loadsPerStep != null) {
+                loadsPerStep.add(host.adapters().stats().loads());
+            }
             steps++;
             widest = Math.max(widest, sequences);
             heaviest = Math.max(heaviest, tokens);
@@ -214,9 +220,8 @@ class SchedulerTest {
         assertThat(c.ids.size()).isLessThan(200);
     }
 
-    @Test
-    void aRequestWaitingForItsAdapterDoesNotHoldUpOthers() throws Exception {
-        CountDownLatch release = new CountDownLatch(1);
+    /** A loader thread that reads no adapter until {@code release} opens. */
+    private static ExecutorService gatedLoader(CountDownLatch release) {
         ExecutorService gated = Executors.newSingleThreadExecutor();
         gated.execute(() -> {
             try {
@@ -225,6 +230,13 @@ class SchedulerTest {
                 Thread.currentThread().interrupt();
             }
         });
+        return gated;
+    }
+
+    @Test
+    void aRequestWaitingForItsAdapterDoesNotHoldUpOthers() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        ExecutorService gated = gatedLoader(release);
         start(2, 4, gated);
         AdapterRef lora = AdapterRef.fromDirectory(LORA).orElseThrow();
         Collected adapted = new Collected();
@@ -234,11 +246,70 @@ class SchedulerTest {
 
         assertThat(base.await().completionTokens()).isEqualTo(5);
         assertThat(adapted.done).isNotDone();
-        awaitRunning(1);   // the adapter request holds its place
+        awaitRunning(0);   // the adapter request waits in the queue, holding no place
+        assertThat(scheduler.queued()).isOne();
         release.countDown();
         assertThat(adapted.await().completionTokens()).isEqualTo(5);
         assertThat(adapted.ids).isNotEqualTo(base.ids);
         assertThat(host.adapters().stats().loads()).isEqualTo(1);
+        awaitIdle();
+    }
+
+    @Test
+    void aRequestWhoseAdapterFailsToLoadFailsWithTheLoadersErrorAfterOneLoad() throws Exception {
+        start(2, 4);
+        Collected broken = new Collected();
+        submit(request("Returns the number", 2, AttentionPolicy.FULL,
+                new AdapterRef("gone", 1, "gone", LORA.resolveSibling("does-not-exist"), 0)), broken);
+        assertThatThrownBy(broken::await).rootCause().hasMessageEndingWith("adapter directory not found");
+        assertThat(host.adapters().stats().failures()).isOne();
+        awaitIdle();
+    }
+
+    @Test
+    void aStreamGetsATokenEveryStepWhileFiftyColdAdaptersLoadAndEachStepWaitsForAFewInstallsAtMost() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        ExecutorService gated = gatedLoader(release);
+        start(2, 64, gated);
+        List<Long> loadsAtStep = Collections.synchronizedList(new ArrayList<>());
+        loadsPerStep = loadsAtStep;
+        Collected stream = new Collected();
+        GenerationRequest streaming = request("Returns the number", 1000, new AttentionPolicy.LmInfinite(8, 128, 256), null);
+        Scheduler.Handle streamHandle = submit(streaming, stream);
+        assertThat(stream.firstToken.await(30, TimeUnit.SECONDS)).isTrue();
+
+        List<GenerationRequest> cold = IntStream.range(0, 50).mapToObj(i -> request("Returns the number", 2,
+                AttentionPolicy.FULL, new AdapterRef("cold-" + i, 1, "cold-" + i, LORA, 0))).toList();
+        List<Collected> heard = cold.stream().map(r -> {
+            Collected c = new Collected();
+            submit(r, c);
+            return c;
+        }).toList();
+        // every load is held up: the fifty wait in the queue, none holding the free place, and the stream goes on
+        long held = steps;
+        eventually().untilAsserted(() -> assertThat(steps).isGreaterThan(held + 10));
+        assertThat(scheduler.running()).isOne();
+        assertThat(scheduler.queued()).isEqualTo(50);
+
+        release.countDown();
+        for (Collected c : heard) {
+            assertThat(c.await().completionTokens()).isEqualTo(2);
+        }
+        assertThat(host.adapters().stats().loads()).isEqualTo(50);
+        List<Long> loads = List.copyOf(loadsAtStep);
+        List<Long> at = List.copyOf(tokenSteps.get(streaming));
+        long lastInstall = loads.indexOf(50L);
+        assertThat(lastInstall).as("the installs spread over steps").isGreaterThanOrEqualTo(50 / (2 * AdapterTable.INSTALLS_PER_ROUND));
+        // two rounds of engine work before each step: the loop's, and Engine.step's own
+        for (int i = 1; i < loads.size(); i++) {
+            assertThat(loads.get(i) - loads.get(i - 1)).isLessThanOrEqualTo(2 * AdapterTable.INSTALLS_PER_ROUND);
+        }
+        // the stream got its token in every step, before, during and after the loads
+        assertThat(stream.done).as("the stream still runs").isNotDone();
+        for (int i = 1; i < at.size(); i++) {
+            assertThat(at.get(i) - at.get(i - 1)).isEqualTo(1);
+        }
+        streamHandle.cancel();
         awaitIdle();
     }
 

@@ -6,10 +6,14 @@ import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 
 /**
  * Residency of adapters in the engine: a byte budget (not a count), LRU eviction of unpinned adapters no
@@ -21,6 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class AdapterTable {
     private static final System.Logger LOG = System.getLogger(AdapterTable.class.getName());
+    /** Adapters installed between two engine steps at most: what one step may wait for. */
+    public static final int INSTALLS_PER_ROUND = 2;
 
     /** Where a key's adapter comes from when it is not resident: by default the loader reading its directory. */
     @FunctionalInterface
@@ -31,10 +37,12 @@ public final class AdapterTable {
     /**
      * Counters for metrics.
      *
+     * @param hits           acquisitions that found the adapter resident
+     * @param misses         acquisitions that did not (they wait for a load, their own or one under way)
      * @param residentBytes  engine bytes the resident adapters occupy (their stores' share, see {@link ResidentAdapter#bytes()})
      * @param overBudgetBytes how far pinned or held adapters, which are never evicted, keep the residents above the budget
      */
-    public record Stats(long loads, long hits, long evictions, long residentBytes, int resident, long failures,
+    public record Stats(long loads, long hits, long misses, long evictions, long residentBytes, int resident, long failures,
                         long overBudgetBytes) {
     }
 
@@ -48,10 +56,16 @@ public final class AdapterTable {
     private final LinkedHashMap<String, ResidentAdapter> resident = new LinkedHashMap<>(16, 0.75f, true);
     private final Map<String, CompletableFuture<ResidentAdapter>> loading = new ConcurrentHashMap<>();
     private final Map<String, Boolean> pinned = new ConcurrentHashMap<>();
+    private final Queue<Loaded> loaded = new ConcurrentLinkedQueue<>();
+    /** Whether an {@link #installLoaded} is queued on the engine: one at a time, so a round installs a bounded few. */
+    private final AtomicBoolean installQueued = new AtomicBoolean();
     private long residentBytes;
-    private volatile Stats stats = new Stats(0, 0, 0, 0, 0, 0, 0);
+    private volatile Stats stats = new Stats(0, 0, 0, 0, 0, 0, 0, 0);
+    /** Told how long each load took, from its first acquisition to its install (nanoseconds). */
+    private volatile LongConsumer loadTimes = nanos -> { };
     private long loads;
     private long hits;
+    private long misses;
     private long evictions;
     private long failures;
 
@@ -87,6 +101,8 @@ public final class AdapterTable {
                 result.complete(r);
                 return;
             }
+            misses++;
+            publish();
             loading.computeIfAbsent(key, k -> startLoad(k, dir)).whenComplete((a, e) -> {
                 if (e != null) {
                     result.completeExceptionally(e);
@@ -100,35 +116,83 @@ public final class AdapterTable {
 
     private CompletableFuture<ResidentAdapter> startLoad(String key, Path dir) {
         CompletableFuture<ResidentAdapter> done = new CompletableFuture<>();
-        CompletableFuture.supplyAsync(() -> source.load(key, dir), loader).whenComplete((adapter, error) -> engine.submit(() -> {
-            loading.remove(key);
-            try {
-                if (error != null) {
-                    throw error instanceof java.util.concurrent.CompletionException c ? c.getCause() : error;
-                }
-                makeRoom(engine.adapters().bytes(adapter));
-                ResidentAdapter r = engine.adapters().install(idOf(key), adapter, key);
-                resident.put(key, r);
-                residentBytes += r.bytes();
-                loads++;
-                if (residentBytes > budgetBytes) {
-                    // nothing left to evict: the rest is pinned or held; served anyway, but never silently
-                    LOG.log(System.Logger.Level.WARNING, "adapters resident: " + residentBytes + " bytes, "
-                            + (residentBytes - budgetBytes) + " over the budget of " + budgetBytes
-                            + " (pinned or in use, so not evicted; " + key + " loaded last)");
-                }
-                publish();
-                done.complete(r);
-            } catch (Throwable cause) {
-                // a load or install that fails is its requests' failure, never the engine loop's (which would fail
-                // every running sequence and count against liveness)
-                failures++;
-                publish();
-                LOG.log(System.Logger.Level.WARNING, "adapter " + key + " failed to load: " + cause.getMessage());
-                done.completeExceptionally(cause);
+        long started = System.nanoTime();
+        CompletableFuture.supplyAsync(() -> source.load(key, dir), loader).whenComplete((adapter, error) -> {
+            loaded.add(new Loaded(key, adapter, error, done, started));
+            if (installQueued.compareAndSet(false, true)) {
+                engine.submit(this::installLoaded);
             }
-        }));
+        });
         return done;
+    }
+
+    /** An adapter read and checked on the loader, waiting for the engine thread to install it (or its error). */
+    private record Loaded(String key, Adapter adapter, Throwable error, CompletableFuture<ResidentAdapter> done,
+                          long started) {
+    }
+
+    /**
+     * Engine thread, between steps: installs at most {@value #INSTALLS_PER_ROUND} loaded adapters, so that however
+     * many loads finish together, the next step waits for a bounded copy; the rest go in the following rounds.
+     */
+    private void installLoaded() {
+        installQueued.set(false);
+        for (int n = 0; n < INSTALLS_PER_ROUND; n++) {
+            Loaded l = loaded.poll();
+            if (l == null) {
+                return;
+            }
+            if (l.error() == null && !fits(l)) {
+                loaded.add(l);   // wait for a running sequence to let an adapter go rather than exceed the budget
+                break;
+            }
+            install(l);
+        }
+        if (!loaded.isEmpty() && installQueued.compareAndSet(false, true)) {
+            engine.submit(this::installLoaded);
+        }
+    }
+
+    /**
+     * Whether the adapter fits the budget once idle residents are evicted. One that does not waits while some
+     * resident is held by a running sequence (it frees); a pinned one, or one with nothing held to wait for, goes
+     * in over the budget (warned).
+     */
+    private boolean fits(Loaded l) {
+        long bytes = engine.adapters().bytes(l.adapter());
+        makeRoom(bytes);
+        return residentBytes + bytes <= budgetBytes || pinned.containsKey(l.key())
+                || resident.values().stream().noneMatch(r -> r.holders() > 0);
+    }
+
+    private void install(Loaded l) {
+        String key = l.key();
+        loading.remove(key);
+        try {
+            if (l.error() != null) {
+                throw l.error() instanceof java.util.concurrent.CompletionException c ? c.getCause() : l.error();
+            }
+            ResidentAdapter r = engine.adapters().install(idOf(key), l.adapter(), key);
+            resident.put(key, r);
+            residentBytes += r.bytes();
+            loads++;
+            loadTimes.accept(System.nanoTime() - l.started());
+            if (residentBytes > budgetBytes) {
+                // nothing left to evict: the rest is pinned or held; served anyway, but never silently
+                LOG.log(System.Logger.Level.WARNING, "adapters resident: " + residentBytes + " bytes, "
+                        + (residentBytes - budgetBytes) + " over the budget of " + budgetBytes
+                        + " (pinned or in use, so not evicted; " + key + " loaded last)");
+            }
+            publish();
+            l.done().complete(r);
+        } catch (Throwable cause) {
+            // a load or install that fails is its requests' failure, never the engine loop's (which would fail
+            // every running sequence and count against liveness)
+            failures++;
+            publish();
+            LOG.log(System.Logger.Level.WARNING, "adapter " + key + " failed to load: " + cause.getMessage());
+            l.done().completeExceptionally(cause);
+        }
     }
 
     /** Evicts least recently used adapters that are neither pinned nor held until {@code bytes} (engine bytes) fit. */
@@ -188,11 +252,21 @@ public final class AdapterTable {
         return resident.containsKey(key);
     }
 
+    /** Engine thread: the key's installed adapter now (counted as recently used), or null when it is not resident. */
+    public ResidentAdapter resident(String key) {
+        return resident.get(key);
+    }
+
+    /** Where each load's time goes (a metrics histogram); replaces the one before. */
+    public void onLoaded(LongConsumer nanos) {
+        loadTimes = nanos;
+    }
+
     public Stats stats() {
         return stats;
     }
 
     private void publish() {
-        stats = new Stats(loads, hits, evictions, residentBytes, resident.size(), failures, Math.max(0, residentBytes - budgetBytes));
+        stats = new Stats(loads, hits, misses, evictions, residentBytes, resident.size(), failures, Math.max(0, residentBytes - budgetBytes));
     }
 }
