@@ -26,6 +26,9 @@ public record ChatCompletionRequest(
         @JsonProperty("stream_options") StreamOptions streamOptions,
         @JsonProperty("logit_bias") @Schema(description = "Not supported") Map<String, Float> logitBias,
         @Schema(description = "Not supported") JsonNode tools,
+        @JsonProperty("response_format") @Schema(description = "text, json_object, or json_schema with a schema of "
+                + "the supported keywords (see the README); the output is guaranteed by constrained decoding")
+        JsonNode responseFormat,
         AttentionSpec attention,
         @JsonProperty("ignore_eos") @Schema(description = "Extension (as vLLM): keep generating past end-of-sequence") Boolean ignoreEos)
         implements SamplingFields {

@@ -6,11 +6,15 @@ import io.smallrye.mutiny.operators.multi.processors.UnicastProcessor;
 import io.tessera.adapters.AdapterCatalog;
 import io.tessera.engine.AttentionPolicy;
 import io.tessera.engine.sampling.SamplingParams;
+import io.tessera.engine.structured.Schema;
+import io.tessera.engine.structured.TokenVocabulary;
+import io.tessera.engine.tokenizer.TokenizerException;
 import io.tessera.runtime.AdapterRef;
 import io.tessera.runtime.ModelHost;
 import io.tessera.scheduler.Generation;
 import io.tessera.scheduler.GenerationListener;
 import io.tessera.scheduler.GenerationRequest;
+import io.tessera.scheduler.InvalidRequestException;
 import io.tessera.scheduler.Scheduler;
 import io.tessera.security.Accounting;
 import io.tessera.security.Caller;
@@ -74,9 +78,17 @@ public class Inference {
      * (400). Cancelling the returned stream cancels the sequence.
      */
     Multi<Event> submit(SamplingFields f, Function<ModelHost, int[]> tokenize, Prepared prepared) {
+        return submit(f, ResponseFormat.read(f.responseFormat()), tokenize, prepared);
+    }
+
+    /** As above, the output constrained to {@code output} (null: free text). */
+    Multi<Event> submit(SamplingFields f, Schema output, Function<ModelHost, int[]> tokenize, Prepared prepared) {
         Scheduler scheduler = state.scheduler();
         ModelHost host = scheduler.host();
         RequestReader.checkCommon(f);
+        if (output != null) {
+            structuredOutputSupported(host);
+        }
         AttentionPolicy attention = RequestReader.attention(f.attention(), host.engine().config(), host.engine().cacheCapacity());
         Caller who = Caller.of(identity);
         Target target = resolve(host, who, f.model());
@@ -89,7 +101,7 @@ public class Inference {
             UnicastProcessor<Event> events = UnicastProcessor.create();
             Scheduler.Handle handle = place.submit(
                     new GenerationRequest(who.scope(), target.name(), target.adapter(),
-                            prompt, params, attention),
+                            prompt, params, attention, output),
                     new GenerationListener() {
                         private boolean charged;
 
@@ -117,6 +129,15 @@ public class Inference {
                         }
                     });
             return events.onCancellation().invoke(handle::cancel);
+        }
+    }
+
+    /** Builds the tokenizer's vocabulary trie on first use; a tokenizer it cannot read is the request's problem. */
+    private static void structuredOutputSupported(ModelHost host) {
+        try {
+            TokenVocabulary.of(host.tokenizer());
+        } catch (TokenizerException e) {
+            throw new InvalidRequestException(ResponseFormat.FIELD, e.getMessage());
         }
     }
 

@@ -26,5 +26,8 @@ interface SamplingFields {
 
     AttentionSpec attention();
 
+    /** {@link ResponseFormat}. */
+    com.fasterxml.jackson.databind.JsonNode responseFormat();
+
     Boolean ignoreEos();
 }
