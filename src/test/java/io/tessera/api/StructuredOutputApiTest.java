@@ -90,4 +90,85 @@ class StructuredOutputApiTest extends ServiceTest {
         bad.then().statusCode(400);
         assertThat(JSON.readTree(bad.asString()).at("/error/param").asText()).isEqualTo("response_format.type");
     }
+
+    static final String TOOLS = """
+            [{"type":"function","function":{"name":"get_weather","description":"Weather in a city","parameters":
+              {"type":"object","properties":{"city":{"type":"string","maxLength":12},"unit":{"enum":["c","f"]}},
+               "required":["city","unit"],"additionalProperties":false}}},
+             {"type":"function","function":{"name":"get_time","parameters":{"type":"object","properties":
+              {"zone":{"type":"string","maxLength":6}},"required":["zone"],"additionalProperties":false}}}]""";
+
+    private static String chat(String extra) {
+        return """
+                {"model":"demo-llama","messages":[{"role":"user","content":"Weather in Oslo?"},
+                 {"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function",
+                  "function":{"name":"get_time","arguments":"{\\"zone\\":\\"CET\\"}"}}]},
+                 {"role":"tool","tool_call_id":"call_1","content":"12:00"}],
+                 "temperature":1,"max_tokens":120,"tools":%s%s}""".formatted(TOOLS, extra);
+    }
+
+    @Test
+    void requiredAndNamedToolChoicesAlwaysGiveAValidCallPlainAndStreamed() throws IOException {
+        for (int seed = 1; seed <= 3; seed++) {
+            for (String choice : List.of("\"required\"", "{\"type\":\"function\",\"function\":{\"name\":\"get_weather\"}}")) {
+                Response r = post("/v1/chat/completions", chat(",\"seed\":" + seed + ",\"tool_choice\":" + choice));
+                r.then().statusCode(200);
+                JsonNode choice0 = JSON.readTree(r.asString()).at("/choices/0");
+                assertThat(choice0.get("finish_reason").asText()).isEqualTo("tool_calls");
+                assertThat(choice0.at("/message/content").isNull()).isTrue();
+                JsonNode call = choice0.at("/message/tool_calls/0");
+                assertThat(call.get("id").asText()).startsWith("call_");
+                assertThat(call.get("type").asText()).isEqualTo("function");
+                String name = call.at("/function/name").asText();
+                if (choice.contains("get_weather")) {
+                    assertThat(name).isEqualTo("get_weather");
+                }
+                JsonNode tool = JSON.readTree(TOOLS).findParents("name").stream()
+                        .filter(f -> f.get("name").asText().equals(name)).findFirst().orElseThrow();
+                assertValid(tool.get("parameters").toString(), call.at("/function/arguments").asText());
+
+                Response s = post("/v1/chat/completions", chat(",\"seed\":" + seed + ",\"stream\":true,\"tool_choice\":" + choice));
+                List<String> events = ServiceTest.events(s.asString());
+                JsonNode last = JSON.readTree(events.get(events.size() - 2)).at("/choices/0");
+                assertThat(last.get("finish_reason").asText()).isEqualTo("tool_calls");
+                JsonNode delta = last.at("/delta/tool_calls/0");
+                assertThat(delta.get("index").asInt()).isZero();
+                assertThat(delta.at("/function/name").asText()).isEqualTo(name);
+                assertThat(delta.at("/function/arguments").asText()).isEqualTo(call.at("/function/arguments").asText());
+            }
+        }
+    }
+
+    @Test
+    void autoAnswersInTextOrWithAValidCallAndNoneNeverCalls() throws IOException {
+        for (int seed = 1; seed <= 4; seed++) {
+            JsonNode auto = JSON.readTree(post("/v1/chat/completions", chat(",\"seed\":" + seed)).asString()).at("/choices/0");
+            if (auto.get("finish_reason").asText().equals("tool_calls")) {
+                JSON.readTree(auto.at("/message/tool_calls/0/function/arguments").asText());
+            } else {
+                assertThat(auto.at("/message/content").isTextual()).isTrue();
+                assertThat(auto.at("/message/tool_calls").isMissingNode()).isTrue();
+            }
+            JsonNode none = JSON.readTree(post("/v1/chat/completions", chat(",\"seed\":" + seed + ",\"tool_choice\":\"none\""))
+                    .asString()).at("/choices/0");
+            assertThat(none.get("finish_reason").asText()).isIn("stop", "length");
+            assertThat(none.at("/message/tool_calls").isMissingNode()).isTrue();
+        }
+    }
+
+    @Test
+    void badToolsAreA400() throws IOException {
+        Response r = post("/v1/chat/completions", """
+                {"model":"demo-llama","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function",
+                 "function":{"name":"f","parameters":{"type":"object","properties":{"a":{"type":"string","format":"date"}}}}}]}""");
+        r.then().statusCode(400);
+        assertThat(JSON.readTree(r.asString()).at("/error/param").asText())
+                .isEqualTo("tools[0].function.parameters.format");
+        Response unknown = post("/v1/chat/completions", chat(",\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"nope\"}}"));
+        unknown.then().statusCode(400);
+        Response toolTurn = post("/v1/chat/completions", """
+                {"model":"demo-llama","messages":[{"role":"tool","content":"1"}]}""");
+        toolTurn.then().statusCode(400);
+        assertThat(JSON.readTree(toolTurn.asString()).at("/error/param").asText()).isEqualTo("messages[0].tool_call_id");
+    }
 }

@@ -18,7 +18,12 @@ final class Parse {
     private Parse() {
     }
 
-    sealed interface Frame permits Value, InObj, Key, InArr, InStr, InNum, InLit {
+    sealed interface Frame permits Value, InObj, Key, InArr, InStr, InNum, InLit, InText {
+    }
+
+    /** Free text: any byte, complete at every point. */
+    record InText() implements Frame {
+        static final InText TEXT = new InText();
     }
 
     /** Before a value; {@code ws}: its one whitespace byte is used. */
@@ -117,7 +122,7 @@ final class Parse {
         if (st.top instanceof InNum n) {
             return numberComplete(n);
         }
-        return st.top instanceof InLit l && literalComplete(l);
+        return st.top instanceof InText || st.top instanceof InLit l && literalComplete(l);
     }
 
     /** Adds to {@code out} every position that {@code st} reaches with byte {@code b} (none when b cannot come). */
@@ -127,7 +132,7 @@ final class Parse {
         }
         Frame f = st.top;
         if (f instanceof Value v) {
-            if (!isWs(b)) {
+            if (!isWs(b) || v.schema instanceof Schema.TextOr) {
                 begin(v.schema, st.below, b, out);
             } else if (!v.ws) {
                 out.add(st.with(new Value(v.schema, true)));
@@ -144,6 +149,8 @@ final class Parse {
             number(n, st, b, out);
         } else if (f instanceof InLit l) {
             literal(l, st, b, out);
+        } else if (f instanceof InText) {
+            out.add(st);
         }
     }
 
@@ -180,6 +187,14 @@ final class Parse {
         } else if (schema instanceof Schema.Lit l) {
             InLit f = new InLit(l, 0, 0);
             literal(f, below.push(f), b, out);
+        } else if (schema instanceof Schema.TextOr t) {
+            if (b == '{') {
+                begin(t.call, below, b, out);
+            } else if (isWs(b)) {
+                out.add(below.push(new Value(t, false))); // still undecided
+            } else {
+                out.add(below.push(InText.TEXT));
+            }
         } else if (schema instanceof Schema.AnyOf u) {
             for (Schema option : u.options) {
                 begin(option, below, b, out);

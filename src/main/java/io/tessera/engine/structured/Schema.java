@@ -12,7 +12,7 @@ import java.util.List;
  * {@link #jsonObject()} is the {@code json_object} response format.
  */
 public sealed interface Schema permits Schema.Any, Schema.Obj, Schema.Arr, Schema.Str, Schema.Num, Schema.Lit,
-        Schema.AnyOf {
+        Schema.AnyOf, Schema.TextOr {
 
     /** Containers of unconstrained values nest at most this deep; deeper, only scalars. */
     int MAX_DEPTH = 16;
@@ -20,6 +20,31 @@ public sealed interface Schema permits Schema.Any, Schema.Obj, Schema.Arr, Schem
     /** Any one JSON object. */
     static Schema jsonObject() {
         return Any.OBJECTS[0];
+    }
+
+    /**
+     * A tool call: {@code {"name": <one of the names>, "arguments": <that tool's parameters>}}.
+     *
+     * @param parameters each tool's name and its compiled parameters schema, in the request's order
+     */
+    static Schema toolCall(java.util.Map<String, Schema> parameters) {
+        List<Schema> calls = new java.util.ArrayList<>();
+        parameters.forEach((name, params) -> calls.add(new Obj(List.of("name", "arguments"),
+                List.of(new Lit(List.of(quote(name))), params), List.of(true, true))));
+        return calls.size() == 1 ? calls.get(0) : new AnyOf(calls);
+    }
+
+    /**
+     * Free text, or {@code call} when the output opens with {@code '{'} (after optional whitespace): how a model may
+     * answer or call a tool under {@code tool_choice: "auto"}.
+     */
+    static Schema textOr(Schema call) {
+        return new TextOr(call);
+    }
+
+    /** {@code s} as a JSON string, quotes included. */
+    private static String quote(String s) {
+        return "\"" + new String(JsonStringEncoder.getInstance().quoteAsString(s)) + "\"";
     }
 
     /** Any JSON value at nesting depth {@code depth}. */
@@ -82,8 +107,7 @@ public sealed interface Schema permits Schema.Any, Schema.Obj, Schema.Arr, Schem
             this.names = names.toArray(String[]::new);
             this.keys = new byte[n][];
             for (int i = 0; i < n; i++) {
-                keys[i] = ("\"" + new String(JsonStringEncoder.getInstance().quoteAsString(this.names[i])) + "\"")
-                        .getBytes(StandardCharsets.UTF_8);
+                keys[i] = quote(this.names[i]).getBytes(StandardCharsets.UTF_8);
             }
             this.values = values.toArray(Schema[]::new);
             this.nextRequired = new int[n + 1];
@@ -197,6 +221,15 @@ public sealed interface Schema permits Schema.Any, Schema.Obj, Schema.Arr, Schem
         Lit(List<String> texts) {
             this.texts = texts.stream().distinct().map(t -> t.getBytes(StandardCharsets.UTF_8))
                     .sorted(Arrays::compareUnsigned).toArray(byte[][]::new);
+        }
+    }
+
+    /** Free text, or {@code call} once the first non-whitespace byte is {@code '{'}. */
+    final class TextOr implements Schema {
+        final Schema call;
+
+        TextOr(Schema call) {
+            this.call = call;
         }
     }
 
