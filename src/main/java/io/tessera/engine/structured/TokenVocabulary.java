@@ -57,9 +57,30 @@ public final class TokenVocabulary {
         }
     }
 
-    /** The vocabulary of {@code tokenizer}, built once per tokenizer. */
+    /**
+     * The vocabulary of {@code tokenizer}, built once per tokenizer. Building it also runs a small schema through the
+     * compiler and the automaton, so the first request's compile does not pay the JVM's class loading and warm-up.
+     */
     public static TokenVocabulary of(TextTokenizer tokenizer) {
-        return OF_TOKENIZER.get(tokenizer, t -> new TokenVocabulary(t.tokenBytes()));
+        return OF_TOKENIZER.get(tokenizer, t -> {
+            TokenVocabulary v = new TokenVocabulary(t.tokenBytes());
+            new Constraint(v.grammar(SchemaCompiler.cached(WARM_UP))).complete();
+            return v;
+        });
+    }
+
+    private static final com.fasterxml.jackson.databind.JsonNode WARM_UP = warmUp();
+
+    private static com.fasterxml.jackson.databind.JsonNode warmUp() {
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree("""
+                    {"type":"object","properties":{"s":{"type":"string","maxLength":4,"pattern":"^[a-z]+$"},
+                     "n":{"type":"integer","minimum":0,"maximum":9},"e":{"enum":["x","y"]},
+                     "a":{"type":"array","items":{"anyOf":[{"type":"boolean"},{"type":"null"}]}}},
+                     "required":["s"],"additionalProperties":false}""");
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The grammar of {@code schema} over this vocabulary: compiled once per (schema, tokenizer) while cached. */
