@@ -29,8 +29,9 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every schema under testdata/structured/schemas, sampled at temperature 1 with several seeds on demo-llama (base,
- * LoRA, DoRA, prompt tuning) and demo-moge (base, an expert group), all rows of a model sharing each engine step:
+ * Every schema under testdata/structured/schemas x every adapter kind x several seeds, sampled at temperature 1 on
+ * demo-llama (base, LoRA, DoRA, prompt tuning) and demo-moge (base, an expert group), all rows of a seed sharing each
+ * engine step:
  * every output must parse and validate (networknt's validator), ending by itself before max_tokens.
  */
 class StructuredSamplingTest {
@@ -88,7 +89,8 @@ class StructuredSamplingTest {
     private static void sampleAll(String model, String... adapterNames) throws IOException {
         List<Case> cases = cases();
         Path dir = Path.of("models", model);
-        try (Engine engine = TestSupport.openCpu(dir, cases.size(), 0); TextTokenizer tok = TextTokenizer.load(dir)) {
+        int rowsPerStep = cases.size() * (adapterNames.length + 1);
+        try (Engine engine = TestSupport.openCpu(dir, rowsPerStep, 0); TextTokenizer tok = TextTokenizer.load(dir)) {
             AdapterLoader loader = new AdapterLoader(engine.model());
             List<ResidentAdapter> adapters = new ArrayList<>();
             adapters.add(null);
@@ -99,8 +101,10 @@ class StructuredSamplingTest {
             List<Row> all = new ArrayList<>();
             for (long seed : SEEDS) {
                 List<Row> rows = new ArrayList<>();
-                for (int i = 0; i < cases.size(); i++) {
-                    rows.add(new Row(cases.get(i), seed, adapters.get((int) ((i + seed) % adapters.size()))));
+                for (Case c : cases) {
+                    for (ResidentAdapter a : adapters) {
+                        rows.add(new Row(c, seed, a));
+                    }
                 }
                 run(engine, tok, vocab, rows);
                 all.addAll(rows);
