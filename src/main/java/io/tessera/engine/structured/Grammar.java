@@ -2,7 +2,6 @@ package io.tessera.engine.structured;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -123,10 +122,4 @@ public final class Grammar {
         }
         return any;
     }
-
-    /** For tests and the bench: positions cached so far. */
-    long cachedPositions() {
-        return masks.estimatedSize();
-    }
-
 }
