@@ -1,6 +1,7 @@
 package io.tessera.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smallrye.common.annotation.Blocking;
 import io.tessera.engine.AttentionPolicy;
 import io.tessera.engine.tokenizer.ChatMessage;

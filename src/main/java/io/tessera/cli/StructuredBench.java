@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tessera.engine.AttentionPolicy;
 import io.tessera.engine.Engine;
-import io.tessera.engine.EngineOptions;
 import io.tessera.engine.Sequence;
 import io.tessera.engine.StepInput;
 import io.tessera.engine.sampling.SamplingParams;
@@ -48,9 +47,11 @@ final class StructuredBench extends Bench.Run {
         int b = bounded("--batch", batch, 4096);
         int n = bounded("--steps", steps, 1 << 16);
         int r = bounded("--rounds", rounds, 1 << 10);
-        try (Engine engine = Engine.open(new EngineOptions(model, device(), b, 0));
-             TextTokenizer tok = TextTokenizer.load(model)) {
-            out.printf("model=%s device=%s batch=%d steps=%d rounds=%d%n", model.getFileName(), engine.device(), b, n, r);
+        Bench.BenchModel m = model();
+        // constraints are built from the tokenizer's vocabulary: a model directory, not a bare --config shape
+        try (Engine engine = m.open(b, 0, 0);
+             TextTokenizer tok = TextTokenizer.load(m.dir())) {
+            out.printf("model=%s device=%s batch=%d steps=%d rounds=%d%n", m.name(), engine.device(), b, n, r);
             int vocabSize = engine.config().vocabSize();
             long t0 = System.nanoTime();
             TokenVocabulary vocab = TokenVocabulary.of(tok);
