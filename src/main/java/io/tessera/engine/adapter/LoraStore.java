@@ -93,7 +93,7 @@ final class LoraStore implements AdapterStore {
             public NDArray apply(Site site, int layer, NDArray x, NDArray y) {
                 for (LoraGroup g : groups) {
                     if (g.sites.contains(site)) {
-                        y = y.add(g.delta(site, layer, x));
+                        y = g.apply(site, layer, x, y);
                     }
                 }
                 if (doraIdx != null && dora.table(layer, site) != null) {
