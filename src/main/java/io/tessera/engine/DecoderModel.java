@@ -261,7 +261,13 @@ public final class DecoderModel implements AutoCloseable {
                     outs.add(attention(layer, lay, l, q, qGlobal, kvNew, cache));                  // [B Q, H D]
                 }
                 NDArray padded = outs.size() == 1 ? outs.get(0) : NDArrays.concat(new NDList(outs), 0);
-                NDArray attn = unpadIdx == null ? padded : Rows.select(padded, unpadIdx);   // [T, H D]
+                NDArray attn = padded;                                     // [T, H D]
+                if (unpadIdx != null) {
+                    // the gather lands in the index's (step's) manager: back into the layer's, or this layer's
+                    // projections and MLP, computed from it, would stay until the step ends
+                    attn = Rows.select(padded, unpadIdx);
+                    attn.attach(layer);
+                }
                 x = o[l].apply(ctx, Site.O, l, attn, x);
                 x = mlp.forward(l, postNorm[l].apply(x), x, ctx);
                 cache.write(l, after, kvNew);

@@ -109,11 +109,14 @@ final class LoraGroup {
     private NDArray delta(int si, int layer, NDArray x) {
         SiteLayout layout = bucket.layouts[si];
         int chunks = layout.chunks();
-        // A^T x^T reads A row by row: measurably faster than x A for these skinny products. The product lands
-        // in the cached weights' manager, which outlives the step: move it into the step, and with it all that
-        // is computed from it below
-        NDArray hT = weights.a()[layer][si].matMul(Rows.select(x, grouped).transpose(0, 2, 1));      // [groups, chunks * r, m]
-        hT.attach(step);
+        // Gathers land in the step's manager and the product in the cached weights': move both into x's scope (a
+        // layer's), and with them all that is computed from them below, so a prefill holds one layer's deltas
+        NDManager scope = x.getManager();
+        NDArray xg = Rows.select(x, grouped);
+        xg.attach(scope);
+        // A^T x^T reads A row by row: measurably faster than x A for these skinny products
+        NDArray hT = weights.a()[layer][si].matMul(xg.transpose(0, 2, 1));      // [groups, chunks * r, m]
+        hT.attach(scope);
         NDArray d;
         if (chunks == 1) {
             d = Rows.select(hT.transpose(0, 2, 1).matMul(weights.b()[layer][si]).reshape(groups * m, -1), back);  // [T, out]
@@ -122,9 +125,15 @@ final class LoraGroup {
             NDArray all = h.matMul(weights.b()[layer][si]).reshape(-1, layout.width());           // [groups * chunks * m, width]
             d = Rows.select(all, backChunks(chunks)).reshape(t, (long) chunks * layout.width());   // [T, chunks, width] -> [T, out]
         }
+        d.attach(scope);
         // rows outside the bucket got another row's product (position 0): replace it, never multiply it by 0,
         // or a non-finite product of one tenant would reach another's row (NaN * 0 = NaN)
-        return keep == null ? d : NDArrays.where(keep.broadcast(d.getShape()), d, zero);
+        if (keep == null) {
+            return d;
+        }
+        NDArray kept = NDArrays.where(keep.broadcast(d.getShape()), d, zero);
+        kept.attach(scope);
+        return kept;
     }
 
     private NDArray backChunks(int chunks) {

@@ -97,7 +97,9 @@ final class LoraStore implements AdapterStore {
                     }
                 }
                 if (doraIdx != null && dora.table(layer, site) != null) {
-                    y = y.mul(Rows.select(dora.table(layer, site), doraIdx));
+                    NDArray scale = Rows.select(dora.table(layer, site), doraIdx);
+                    scale.attach(y.getManager());   // out of the step's scope into the layer's, with y
+                    y = y.mul(scale);
                 }
                 return y;
             }
