@@ -24,7 +24,7 @@ public final class DecoderModel implements AutoCloseable {
     private final NDManager manager;
     private final DataType dtype;
     private final NDArray embed;        // [V, E]
-    private final Projection lmHead;    // [E, V]
+    private final NDArray lmHead;       // [E, V]: with tied embeddings a transposed view of embed, no second copy
     private final RmsNorm finalNorm;
     private final RmsNorm[] inputNorm;
     private final RmsNorm[] postNorm;
@@ -42,8 +42,7 @@ public final class DecoderModel implements AutoCloseable {
         int hd = config.numHeads() * config.headDim();
         int kvd = config.numKvHeads() * config.headDim();
         embed = tensor(cp.read("model.embed_tokens.weight", config.vocabSize(), e), config.vocabSize(), e);
-        String head = config.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
-        lmHead = Projection.of(transposed(cp.read(head, config.vocabSize(), e), config.vocabSize(), e), null);
+        lmHead = config.tieWordEmbeddings() ? embed.transpose() : transposed(cp.read("lm_head.weight", config.vocabSize(), e), config.vocabSize(), e);
         finalNorm = norm(cp.read("model.norm.weight", e));
         inputNorm = new RmsNorm[layers];
         postNorm = new RmsNorm[layers];
@@ -275,7 +274,7 @@ public final class DecoderModel implements AutoCloseable {
             }
         }
         NDArray last = isEveryRow(logitRows, plan.tokens) ? x : Rows.select(x, m.create(logitRows));
-        return finalNorm.apply(last).matMul(lmHead.w()).toType(DataType.FLOAT32, false);
+        return finalNorm.apply(last).matMul(lmHead).toType(DataType.FLOAT32, false);
     }
 
     /** Whether a mask hides anything (decode rows of equal length hide nothing: the add is skipped). */
