@@ -377,19 +377,30 @@ public final class Bench implements Runnable {
             decodeRun(engine, batch, 16, 4, i -> resident[i % count], AttentionPolicy.FULL);
             double baseRate = 0;
             double mixedRate = 0;
+            double baseCpu = Double.MAX_VALUE;
+            double mixedCpu = Double.MAX_VALUE;
+            boolean countOps = !engine.device().isGpu();
+            int baseOps = -1;
+            int mixedOps = -1;
             for (int round = 0; round < rounds; round++) {
-                baseRate = Math.max(baseRate, decodeRun(engine, batch, 16, steps, i -> null, AttentionPolicy.FULL).decodeRate());
-                mixedRate = Math.max(mixedRate, decodeRun(engine, batch, 16, steps, i -> resident[i % count], AttentionPolicy.FULL).decodeRate());
+                Rates base = decodeRun(engine, batch, 16, steps, i -> null, AttentionPolicy.FULL, countOps && round == 0);
+                Rates mixed = decodeRun(engine, batch, 16, steps, i -> resident[i % count], AttentionPolicy.FULL, countOps && round == 0);
+                baseOps = round == 0 ? base.opsPerStep() : baseOps;
+                mixedOps = round == 0 ? mixed.opsPerStep() : mixedOps;
+                baseRate = Math.max(baseRate, base.decodeRate());
+                mixedRate = Math.max(mixedRate, mixed.decodeRate());
+                baseCpu = Math.min(baseCpu, base.cpuMsPerStep());
+                mixedCpu = Math.min(mixedCpu, mixed.cpuMsPerStep());
             }
             out.printf("model=%s device=%s batch=%d adapters=%d rank=%d steps=%d%n", model.name(), engine.device(), batch, count, rank, steps);
-            out.printf("base-only decode  %8.1f tokens/s%n", baseRate);
-            out.printf("mixed decode      %8.1f tokens/s%n", mixedRate);
+            out.printf("base-only decode  %8.1f tokens/s  cpu %.3f ms/step  ops/step %d%n", baseRate, baseCpu, baseOps);
+            out.printf("mixed decode      %8.1f tokens/s  cpu %.3f ms/step  ops/step %d%n", mixedRate, mixedCpu, mixedOps);
             // cold: from the files to resident (parse, validate, convert, install); the CPU time leaves out other
             // processes' share of a busy machine
             int p95 = Math.min(count - 1, (int) Math.ceil(count * 0.95) - 1);
             out.printf("adapter load      p50=%.1f ms  p95=%.1f ms  (cpu p50=%.1f ms  p95=%.1f ms)%n", loadMs[count / 2], loadMs[p95],
                     loadCpuMs[count / 2], loadCpuMs[p95]);
-            out.printf("ratio adapters/base = %.3f%n", mixedRate / baseRate);
+            out.printf("ratio adapters/base = %.3f  (cpu per step: %.3f)%n", mixedRate / baseRate, baseCpu / mixedCpu);
         } finally {
             Io.deleteTree(dir);
         }

@@ -24,7 +24,7 @@ public final class DecoderModel implements AutoCloseable {
     private final NDManager manager;
     private final DataType dtype;
     private final NDArray embed;        // [V, E]
-    private final Projection lmHead;    // [E, V]
+    private final NDArray lmHead;       // [E, V]: with tied embeddings a transposed view of embed, no second copy
     private final RmsNorm finalNorm;
     private final RmsNorm[] inputNorm;
     private final RmsNorm[] postNorm;
@@ -42,8 +42,7 @@ public final class DecoderModel implements AutoCloseable {
         int hd = config.numHeads() * config.headDim();
         int kvd = config.numKvHeads() * config.headDim();
         embed = tensor(cp.read("model.embed_tokens.weight", config.vocabSize(), e), config.vocabSize(), e);
-        String head = config.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
-        lmHead = Projection.of(transposed(cp.read(head, config.vocabSize(), e), config.vocabSize(), e), null);
+        lmHead = config.tieWordEmbeddings() ? embed.transpose() : transposed(cp.read("lm_head.weight", config.vocabSize(), e), config.vocabSize(), e);
         finalNorm = norm(cp.read("model.norm.weight", e));
         inputNorm = new RmsNorm[layers];
         postNorm = new RmsNorm[layers];
@@ -261,7 +260,13 @@ public final class DecoderModel implements AutoCloseable {
                     outs.add(attention(layer, lay, l, q, qGlobal, kvNew, cache));                  // [B Q, H D]
                 }
                 NDArray padded = outs.size() == 1 ? outs.get(0) : NDArrays.concat(new NDList(outs), 0);
-                NDArray attn = unpadIdx == null ? padded : Rows.select(padded, unpadIdx);   // [T, H D]
+                NDArray attn = padded;                                     // [T, H D]
+                if (unpadIdx != null) {
+                    // the gather lands in the index's (step's) manager: back into the layer's, or this layer's
+                    // projections and MLP, computed from it, would stay until the step ends
+                    attn = Rows.select(padded, unpadIdx);
+                    attn.attach(layer);
+                }
                 x = o[l].apply(ctx, Site.O, l, attn, x);
                 x = mlp.forward(l, postNorm[l].apply(x), x, ctx);
                 cache.write(l, after, kvNew);
@@ -269,7 +274,7 @@ public final class DecoderModel implements AutoCloseable {
             }
         }
         NDArray last = isEveryRow(logitRows, plan.tokens) ? x : Rows.select(x, m.create(logitRows));
-        return finalNorm.apply(last).matMul(lmHead.w()).toType(DataType.FLOAT32, false);
+        return finalNorm.apply(last).matMul(lmHead).toType(DataType.FLOAT32, false);
     }
 
     /** Whether a mask hides anything (decode rows of equal length hide nothing: the add is skipped). */

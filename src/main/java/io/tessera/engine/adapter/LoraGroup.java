@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.tessera.engine.Rows;
 import io.tessera.engine.Site;
+import io.tessera.engine.Views;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.EnumSet;
@@ -18,10 +19,12 @@ import java.util.Map;
  * One rank bucket's rows in a step, grouped by slot into [groups, m] (m = most rows of one adapter), applied with one
  * batched matmul pair per site whatever the number of adapters (the S-LoRA / Punica idea). When most of the
  * bucket's slots are present the groups are the slots themselves and the weights are read as a view; otherwise the
- * present slots' weights are gathered, so idle residents cost nothing.
+ * present slots' weights are gathered, so idle residents cost nothing. When every row of the step uses one slot
+ * there is nothing to group: y + (x A) B as two plain matmuls, the add inside the second.
  */
 final class LoraGroup {
     private final RankBucket bucket;
+    private final RankBucket.SingleWeights single;   // every row on one slot; null: grouped
     private final NDArray grouped;    // [groups, m] packed row per grouped position
     private final NDArray back;       // [T] grouped position (group * m + position) per packed row
     private final NDManager step;
@@ -48,19 +51,32 @@ final class LoraGroup {
             count[r[1]]++;
             slots.set(r[1]);
         }
+        for (int s = slots.nextSetBit(0); s >= 0; s = slots.nextSetBit(s + 1)) {
+            sites.addAll(bucket.sites(s));
+        }
         this.m = Arrays.stream(count).max().orElse(1);
+        this.gi = new long[t];
+        this.pi = new long[t];
+        if (slots.cardinality() == 1 && rows.size() == t) {
+            this.single = bucket.single(slots.nextSetBit(0));
+            this.weights = null;
+            this.groups = 1;
+            this.grouped = null;
+            this.back = null;
+            this.keep = null;
+            this.zero = null;
+            return;
+        }
+        this.single = null;
         boolean view = slots.cardinality() * 2 >= hi;
         this.weights = bucket.weights(view ? bitsBelow(hi) : slots, view);
         int[] groupOf = new int[hi];
         int g = 0;
         for (int s = slots.nextSetBit(0); s >= 0; s = slots.nextSetBit(s + 1)) {
             groupOf[s] = view ? s : g++;
-            sites.addAll(bucket.sites(s));
         }
         this.groups = view ? hi : slots.cardinality();
         long[] gat = new long[groups * m];
-        gi = new long[t];
-        pi = new long[t];
         boolean[] msk = rows.size() < t ? new boolean[t] : null;
         int[] fill = new int[hi];
         for (int[] r : rows) {
@@ -79,16 +95,28 @@ final class LoraGroup {
         this.zero = msk == null ? null : step.zeros(new Shape(), dtype);
     }
 
-    /** [T, out] the bucket's adapters add to the site's output, zero for rows outside the bucket. */
-    NDArray delta(Site site, int layer, NDArray x) {
+    /** y [T, out] plus what the bucket's adapters add to the site's output (nothing for rows outside the bucket). */
+    NDArray apply(Site site, int layer, NDArray x, NDArray y) {
         int si = site.ordinal();
+        if (single != null) {
+            // [T, in] x A -> [T, chunks * r], then y + h B in one addmm
+            return Views.linear(x.matMul(single.a()[layer][si]), single.bT()[layer][si], y);
+        }
+        return y.add(delta(si, layer, x));
+    }
+
+    /** [T, out] the bucket's adapters add to the site's output, zero for rows outside the bucket. */
+    private NDArray delta(int si, int layer, NDArray x) {
         SiteLayout layout = bucket.layouts[si];
         int chunks = layout.chunks();
-        // A^T x^T reads A row by row: measurably faster than x A for these skinny products. The product lands
-        // in the cached weights' manager, which outlives the step: move it into the step, and with it all that
-        // is computed from it below
-        NDArray hT = weights.a()[layer][si].matMul(Rows.select(x, grouped).transpose(0, 2, 1));      // [groups, chunks * r, m]
-        hT.attach(step);
+        // Gathers land in the step's manager and the product in the cached weights': move both into x's scope (a
+        // layer's), and with them all that is computed from them below, so a prefill holds one layer's deltas
+        NDManager scope = x.getManager();
+        NDArray xg = Rows.select(x, grouped);
+        xg.attach(scope);
+        // A^T x^T reads A row by row: measurably faster than x A for these skinny products
+        NDArray hT = weights.a()[layer][si].matMul(xg.transpose(0, 2, 1));      // [groups, chunks * r, m]
+        hT.attach(scope);
         NDArray d;
         if (chunks == 1) {
             d = Rows.select(hT.transpose(0, 2, 1).matMul(weights.b()[layer][si]).reshape(groups * m, -1), back);  // [T, out]
@@ -97,9 +125,15 @@ final class LoraGroup {
             NDArray all = h.matMul(weights.b()[layer][si]).reshape(-1, layout.width());           // [groups * chunks * m, width]
             d = Rows.select(all, backChunks(chunks)).reshape(t, (long) chunks * layout.width());   // [T, chunks, width] -> [T, out]
         }
+        d.attach(scope);
         // rows outside the bucket got another row's product (position 0): replace it, never multiply it by 0,
         // or a non-finite product of one tenant would reach another's row (NaN * 0 = NaN)
-        return keep == null ? d : NDArrays.where(keep.broadcast(d.getShape()), d, zero);
+        if (keep == null) {
+            return d;
+        }
+        NDArray kept = NDArrays.where(keep.broadcast(d.getShape()), d, zero);
+        kept.attach(scope);
+        return kept;
     }
 
     private NDArray backChunks(int chunks) {

@@ -93,11 +93,13 @@ final class LoraStore implements AdapterStore {
             public NDArray apply(Site site, int layer, NDArray x, NDArray y) {
                 for (LoraGroup g : groups) {
                     if (g.sites.contains(site)) {
-                        y = y.add(g.delta(site, layer, x));
+                        y = g.apply(site, layer, x, y);
                     }
                 }
                 if (doraIdx != null && dora.table(layer, site) != null) {
-                    y = y.mul(Rows.select(dora.table(layer, site), doraIdx));
+                    NDArray scale = Rows.select(dora.table(layer, site), doraIdx);
+                    scale.attach(y.getManager());   // out of the step's scope into the layer's, with y
+                    y = y.mul(scale);
                 }
                 return y;
             }

@@ -27,9 +27,18 @@ final class RankBucket {
     // bumped whenever slot contents or the stacks change; cached SlotWeights of another version are stale
     private int version;
     private SlotWeights cached;
+    private SingleWeights single;
 
     /** A bucket's A and B stacks [layer][site] restricted to some slots. */
     record SlotWeights(BitSet slots, int version, NDManager manager, NDArray[][] a, NDArray[][] b) {
+    }
+
+    /**
+     * One slot's weights as plain matrices for a step whose rows all use it: A [in, chunks * rank] (a transposed
+     * view of the stack) and B as linear's weight view [out, chunks * rank] of the [chunks * rank, out] matrix,
+     * block-diagonal over the chunks (a copy when there are several, zeros off the diagonal).
+     */
+    record SingleWeights(int slot, int version, NDManager manager, NDArray[][] a, NDArray[][] bT) {
     }
 
     @SuppressWarnings("unchecked")
@@ -195,7 +204,8 @@ final class RankBucket {
             cached.manager().close();
         }
         NDManager m = manager.newSubManager();
-        NDIndex index = view ? new NDIndex("0:{}", slots.length()) : new NDIndex("{}", m.create(slots.stream().asLongStream().toArray()));
+        NDArray gather = view ? null : m.create(slots.stream().asLongStream().toArray());
+        NDIndex index = view ? new NDIndex("0:{}", slots.length()) : new NDIndex("{}", gather);
         NDArray[][] wa = new NDArray[geo.layers()][LoraSites.SITE_COUNT];
         NDArray[][] wb = new NDArray[geo.layers()][LoraSites.SITE_COUNT];
         for (int l = 0; l < geo.layers(); l++) {
@@ -207,8 +217,43 @@ final class RankBucket {
                 wb[l][si].attach(m);
             }
         }
+        // the index is spent: closed, a cached view and a cached gather hold the same arrays (steady live counts)
+        if (gather != null) {
+            gather.close();
+        }
         cached = new SlotWeights((BitSet) slots.clone(), version, m, wa, wb);
         return cached;
+    }
+
+    /** {@link SingleWeights} of one slot, kept while its contents and the stacks are unchanged. */
+    SingleWeights single(int slot) {
+        if (single != null && single.version() == version && single.slot() == slot) {
+            return single;
+        }
+        if (single != null) {
+            single.manager().close();
+        }
+        NDManager m = manager.newSubManager();
+        NDArray[][] wa = new NDArray[geo.layers()][LoraSites.SITE_COUNT];
+        NDArray[][] wbT = new NDArray[geo.layers()][LoraSites.SITE_COUNT];
+        for (Site site : geo.sites()) {
+            int si = site.ordinal();
+            SiteLayout layout = layouts[si];
+            int c = layout.chunks();
+            // eye [c, 1, c, 1] times B [c, r, 1, width] = [c, r, c, width]: chunk k's B in block (k, k)
+            NDArray eye = c == 1 ? null : m.eye(c).toType(geo.model().dtype(), false).reshape(c, 1, c, 1);
+            for (int l = 0; l < geo.layers(); l++) {
+                NDArray as = a[l][si].get(new NDIndex("{}", slot));
+                NDArray bs = b[l][si].get(new NDIndex("{}", slot));
+                as.attach(m);
+                bs.attach(m);
+                NDArray bd = c == 1 ? bs : eye.mul(bs.reshape(c, layout.rank(), 1, layout.width())).reshape((long) c * layout.rank(), -1);
+                wa[l][si] = as.transpose();
+                wbT[l][si] = bd.transpose();
+            }
+        }
+        single = new SingleWeights(slot, version, m, wa, wbT);
+        return single;
     }
 
     int highestUsed() {
