@@ -70,6 +70,15 @@ final class FleetBench {
         JsonNode created = admin("POST", "/v1/admin/tenants", 201, JSON.createObjectNode().put("name", tenant)
                 .put("requests_per_minute", 1_000_000_000).put("tokens_per_minute", 1_000_000_000).toString());
         String key = created.path("api_key").asText();
+        // also when the run is interrupted (Ctrl-C): a bench leaves no tenant behind
+        Thread onExit = new Thread(() -> {
+            try {
+                admin("DELETE", "/v1/admin/tenants/" + tenant, 204, null);
+            } catch (IOException e) {
+                System.err.println("tessera: could not delete the bench tenant " + tenant + ": " + e.getMessage());
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(onExit);
         try {
             long t0 = System.nanoTime();
             long bytes = upload(tenant, config, seeded);
@@ -89,6 +98,7 @@ final class FleetBench {
             ServeBench.failOnErrors(all);
             return 0;
         } finally {
+            Runtime.getRuntime().removeShutdownHook(onExit);
             admin("DELETE", "/v1/admin/tenants/" + tenant, 204, null);
         }
     }
