@@ -151,7 +151,7 @@ final class FleetBench {
                 int rank = RANKS[seeded.nextInt(RANKS.length)];
                 boolean dora = seeded.nextInt(3) == 0;
                 boolean rslora = seeded.nextInt(4) == 0;
-                byte[] zip = zip(randomLora(tmp.resolve("a" + k), config, rank, dora, rslora, new Random(seeded.nextLong())));
+                byte[] zip = zip(randomLora(tmp.resolve("a" + k), config, rank, dora, rslora, 0.02f, new Random(seeded.nextLong())));
                 String name = name(k);
                 sent.add(uploaders.submit(() -> {
                     admin(multipart(name, tenant, zip), 201);
@@ -184,18 +184,22 @@ final class FleetBench {
         }
     }
 
-    /** A PEFT LoRA (DoRA with dora, rsLoRA's scaling with rslora) of rank r on q_proj and v_proj. */
-    static Path randomLora(Path dir, ModelConfig c, int r, boolean dora, boolean rslora, Random rnd) throws IOException {
+    /**
+     * A PEFT LoRA (DoRA with dora, rsLoRA's scaling with rslora) of rank r on q_proj and v_proj, weights (and the
+     * magnitudes' offsets from 1) drawn with deviation std.
+     */
+    static Path randomLora(Path dir, ModelConfig c, int r, boolean dora, boolean rslora, float std, Random rnd)
+            throws IOException {
         SafetensorsWriter w = new SafetensorsWriter();
         int kv = c.numKvHeads() * c.headDim();
         for (int l = 0; l < c.numLayers(); l++) {
             for (String proj : new String[] {"q_proj", "v_proj"}) {
                 int out = proj.equals("q_proj") ? c.numHeads() * c.headDim() : kv;
                 String p = "base_model.model.model.layers." + l + ".self_attn." + proj;
-                w.add(p + ".lora_A.weight", Bench.gaussian(rnd, r * c.hiddenSize(), 0.02f), r, c.hiddenSize());
-                w.add(p + ".lora_B.weight", Bench.gaussian(rnd, out * r, 0.02f), out, r);
+                w.add(p + ".lora_A.weight", Bench.gaussian(rnd, r * c.hiddenSize(), std), r, c.hiddenSize());
+                w.add(p + ".lora_B.weight", Bench.gaussian(rnd, out * r, std), out, r);
                 if (dora) {
-                    float[] m = Bench.gaussian(rnd, out, 0.02f);
+                    float[] m = Bench.gaussian(rnd, out, std);
                     for (int i = 0; i < out; i++) {
                         m[i] += 1;
                     }
