@@ -1,5 +1,5 @@
 // Exercises Tessera with the official openai client, unchanged: models (list, retrieve), chat (plain and streamed),
-// completions, and the request id the client reports.
+// completions, the request id the client reports, and structured output and a tool call through chat.completions.parse.
 // Prints one JSON line with what it saw; the JUnit test asserts on it.
 import OpenAI from 'openai';
 
@@ -40,7 +40,27 @@ try {
   notFound = { status: e.status, code: e.code ?? null, requestId: e.requestID ?? null };
 }
 
+// structured output: parse() hands back the content parsed; a strict tool's call comes back with parsed arguments
+const weather = {
+  type: 'object', additionalProperties: false, required: ['city', 'rain'],
+  properties: { city: { type: 'string', maxLength: 12 }, rain: { type: 'boolean' } },
+};
+const parsed = await client.chat.completions.parse({
+  model: 'demo-llama', messages, max_tokens: 60, temperature: 1, seed: 5,
+  response_format: { type: 'json_schema', json_schema: { name: 'weather', strict: true, schema: weather } },
+});
+const toolCall = await client.chat.completions.parse({
+  model: 'demo-llama', messages, max_tokens: 60, temperature: 1, seed: 5, tool_choice: 'required',
+  tools: [{ type: 'function', function: { name: 'get_weather', strict: true, parameters: weather } }],
+});
+const call = toolCall.choices[0].message.tool_calls?.[0];
+
 console.log(JSON.stringify({
+  parsed: { value: parsed.choices[0].message.parsed, finish: parsed.choices[0].finish_reason },
+  toolCall: {
+    name: call?.function.name ?? null, arguments: call?.function.parsed_arguments ?? null,
+    finish: toolCall.choices[0].finish_reason,
+  },
   models,
   retrieved: { id: retrieved.id, maxModelLen: retrieved.max_model_len ?? null },
   chat: { content: chat.choices[0].message.content, finish: chat.choices[0].finish_reason, usage: chat.usage },

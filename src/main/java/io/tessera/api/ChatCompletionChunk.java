@@ -15,6 +15,10 @@ public record ChatCompletionChunk(String id, String object, long created, String
 
     /** What the chunk adds to the message; the first chunk names the role. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Delta(String role, String content) {
+    public record Delta(String role, String content,
+                        @JsonProperty("tool_calls") List<ChatCompletionResponse.ToolCall> toolCalls) {
+        Delta(String role, String content) {
+            this(role, content, null);
+        }
     }
 }

@@ -26,7 +26,13 @@ public record ChatCompletionRequest(
         Boolean stream,
         @JsonProperty("stream_options") StreamOptions streamOptions,
         @JsonProperty("logit_bias") @Schema(description = "Not supported") Map<String, Float> logitBias,
-        @Schema(description = "Not supported") JsonNode tools,
+        @Schema(description = "Functions the model may call (OpenAI's shape); the chat template receives them and a call's "
+                + "arguments are constrained to the function's parameters") JsonNode tools,
+        @JsonProperty("tool_choice") @Schema(description = "none, auto (the default with tools), required, or "
+                + "{\"type\": \"function\", \"function\": {\"name\": ...}}") JsonNode toolChoice,
+        @JsonProperty("response_format") @Schema(description = "text, json_object, or json_schema with a schema of "
+                + "the supported keywords (see the README); the output is guaranteed by constrained decoding")
+        JsonNode responseFormat,
         AttentionSpec attention,
         @JsonProperty("ignore_eos") @Schema(description = "Extension (as vLLM): keep generating past end-of-sequence") Boolean ignoreEos,
         @JsonProperty("top_k") @Schema(description = "Extension (as vLLM): sample from the k most likely tokens; 0 or -1 = off") Integer topK,

@@ -1,6 +1,7 @@
 package io.tessera.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smallrye.common.annotation.Blocking;
 import io.tessera.engine.AttentionPolicy;
 import io.tessera.engine.tokenizer.ChatMessage;
@@ -14,7 +15,9 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.core.MediaType;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.headers.Header;
@@ -28,8 +31,8 @@ import org.jboss.resteasy.reactive.RestMulti;
 @RolesAllowed({Caller.ADMIN_ROLE, Caller.TENANT_ROLE})
 @Tag(name = "Chat", description = "Chat completions through the model's chat template")
 public class ChatCompletionsResource {
-    /** The roles a text chat has; tool and function turns belong to tool calls, which are not supported. */
-    static final List<String> ROLES = List.of("system", "developer", "user", "assistant");
+    /** The roles a chat has; a tool turn answers a call ({@code tool_call_id}). */
+    static final List<String> ROLES = List.of("system", "developer", "user", "assistant", "tool");
     private static final List<String> PART_FIELDS = List.of("type", "text");
 
     @Inject
@@ -56,7 +59,10 @@ public class ChatCompletionsResource {
             throw new InvalidRequestException(null, "the request body must be a JSON object");
         }
         RequestReader.refuse(r.logitBias() != null && !r.logitBias().isEmpty(), "logit_bias", "no logit bias");
-        RequestReader.refuse(r.tools() != null && !r.tools().isNull(), "tools", "no tool calls");
+        Tools tools = Tools.read(r.tools(), r.toolChoice());
+        io.tessera.engine.structured.Schema format = ResponseFormat.read(r.responseFormat());
+        boolean mayCall = tools != null && tools.mayCall();
+        RequestReader.refuse(mayCall && format != null, ResponseFormat.FIELD, "together with tools, unless tool_choice is none");
         List<ChatMessage> messages = messages(r.messages());
         boolean logprobs = Boolean.TRUE.equals(r.logprobs());
         if (r.topLogprobs() != null && !logprobs) {
@@ -65,8 +71,8 @@ public class ChatCompletionsResource {
         String field = r.maxCompletionTokens() != null ? "max_completion_tokens" : "max_tokens";
         Integer asked = r.maxCompletionTokens() != null ? r.maxCompletionTokens() : r.maxTokens();
         TokenTexts texts = logprobs ? new TokenTexts(inference.host().tokenizer()) : null;
-        return inference.respond(r, new ChatFormat(r.model(), texts), host -> prompt(messages, host),
-                (promptTokens, attention, limit, maxNew) ->
+        return inference.respond(r, mayCall ? tools.output() : format, new ChatFormat(r.model(), texts, mayCall),
+                host -> prompt(messages, tools, host), (promptTokens, attention, limit, maxNew) ->
                         RequestReader.params(r, asked != null ? asked : defaultMaxTokens(promptTokens, attention, limit, maxNew),
                                 field, maxNew, logprobs, r.topLogprobs() == null ? 0 : r.topLogprobs()));
     }
@@ -80,9 +86,10 @@ public class ChatCompletionsResource {
         return Math.min(room, maxNewTokens);
     }
 
-    private static int[] prompt(List<ChatMessage> messages, ModelHost host) {
+    private static int[] prompt(List<ChatMessage> messages, Tools tools, ModelHost host) {
         // the rendered template carries its own special tokens
-        return host.tokenizer().encode(host.chatTemplate().render(messages, true), false);
+        String text = host.chatTemplate().render(messages, true, tools == null ? null : tools.specs());
+        return host.tokenizer().encode(text, false);
     }
 
     private static List<ChatMessage> messages(List<ChatMessageIn> in) {
@@ -100,9 +107,55 @@ public class ChatCompletionsResource {
                 throw new InvalidRequestException(at + ".role", at + ".role must be one of " + ROLES + ", got "
                         + InvalidRequestException.quote(m.role()));
             }
-            out.add(new ChatMessage(m.role(), content(m.content(), at + ".content")));
+            out.add(new ChatMessage(m.role(), content(m.content(), at + ".content"), toolFields(m, at)));
         }
         return out;
+    }
+
+    /** Hugging Face's tool fields of a turn: an assistant's tool_calls (arguments as objects), a tool's call id. */
+    private static Map<String, Object> toolFields(ChatMessageIn m, String at) {
+        Map<String, Object> extra = new HashMap<>();
+        if (m.role().equals("tool")) {
+            if (m.toolCallId() == null) {
+                throw new InvalidRequestException(at + ".tool_call_id", at + ".tool_call_id is required in a tool turn");
+            }
+            extra.put("tool_call_id", m.toolCallId());
+        }
+        if (m.name() != null) {
+            extra.put("name", m.name());
+        }
+        if (m.toolCalls() != null && !m.toolCalls().isNull()) {
+            if (!m.role().equals("assistant") || !m.toolCalls().isArray()) {
+                throw new InvalidRequestException(at + ".tool_calls", at + ".tool_calls must be a list in an assistant turn");
+            }
+            List<Object> calls = new ArrayList<>();
+            for (JsonNode call : m.toolCalls()) {
+                Map<String, Object> c = JSON.convertValue(call, MAP);
+                JsonNode args = call.path("function").path("arguments");
+                if (args.isTextual() && c.get("function") instanceof Map<?, ?> f) {
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> function = new HashMap<>((Map<String, Object>) f);
+                    function.put("arguments", parsedOrText(args.asText()));
+                    c.put("function", function);
+                }
+                calls.add(c);
+            }
+            extra.put("tool_calls", calls);
+        }
+        return extra;
+    }
+
+    private static final com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>> MAP = new com.fasterxml.jackson.core.type.TypeReference<>() {
+    };
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Arguments as templates expect them: an object where the string parses as one. */
+    private static Object parsedOrText(String arguments) {
+        try {
+            return JSON.readValue(arguments, MAP);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return arguments;
+        }
     }
 
     /** A string, or text parts joined (the only part type a text model takes). */

@@ -27,6 +27,9 @@ public record CompletionRequest(
         @Schema(description = "Not supported") String suffix,
         @JsonProperty("best_of") @Schema(description = "Only 1") Integer bestOf,
         @JsonProperty("logit_bias") @Schema(description = "Not supported") Map<String, Float> logitBias,
+        @JsonProperty("response_format") @Schema(description = "text, json_object, or json_schema with a schema of "
+                + "the supported keywords (see the README); the output is guaranteed by constrained decoding")
+        JsonNode responseFormat,
         AttentionSpec attention,
         @JsonProperty("ignore_eos") @Schema(description = "Extension (as vLLM): keep generating past end-of-sequence") Boolean ignoreEos,
         @JsonProperty("top_k") @Schema(description = "Extension (as vLLM): sample from the k most likely tokens; 0 or -1 = off") Integer topK,

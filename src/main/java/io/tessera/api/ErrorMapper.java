@@ -95,20 +95,20 @@ public class ErrorMapper {
 
     /** The most of an unknown field's name (the client's) that param repeats. */
     private static final int MAX_PARAM = 128;
-    private static final String STRUCTURED = "is not supported yet: Tessera has no structured output or tool calls";
+    private static final String GUIDED = "is vLLM's: Tessera constrains output through response_format (json_object, json_schema)";
+    private static final String CHAT_TOOLS = "is a chat field: tools and tool_choice are taken by /v1/chat/completions";
     /** Unknown request fields clients often send, and what to do instead; any other gets the general message. */
     private static final Map<String, String> UNKNOWN_FIELD_HINTS = Map.ofEntries(
             Map.entry("adapter_id", "is not a Tessera field: an adapter is chosen by model (its name, or name@version)"),
-            Map.entry("response_format", STRUCTURED),
-            Map.entry("tools", STRUCTURED),
-            Map.entry("tool_choice", STRUCTURED),
-            Map.entry("parallel_tool_calls", STRUCTURED),
-            Map.entry("functions", STRUCTURED),
-            Map.entry("function_call", STRUCTURED),
-            Map.entry("guided_json", STRUCTURED),
-            Map.entry("guided_regex", STRUCTURED),
-            Map.entry("guided_choice", STRUCTURED),
-            Map.entry("guided_grammar", STRUCTURED));
+            Map.entry("tools", CHAT_TOOLS),
+            Map.entry("tool_choice", CHAT_TOOLS),
+            Map.entry("parallel_tool_calls", "is not supported: an answer holds at most one tool call"),
+            Map.entry("functions", "is OpenAI's deprecated form: use tools"),
+            Map.entry("function_call", "is OpenAI's deprecated form: use tool_choice"),
+            Map.entry("guided_json", GUIDED),
+            Map.entry("guided_regex", GUIDED),
+            Map.entry("guided_choice", GUIDED),
+            Map.entry("guided_grammar", GUIDED));
     /** Refusals counted in tessera_requests_total: inference outcomes only, not the admin API's or unknown routes'. */
     private static final Set<Class<?>> INFERENCE = Set.of(CompletionsResource.class, ChatCompletionsResource.class);
 

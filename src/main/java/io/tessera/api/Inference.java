@@ -8,11 +8,15 @@ import io.tessera.adapters.AdapterCatalog;
 import io.tessera.adapters.HostAdapterCache;
 import io.tessera.engine.AttentionPolicy;
 import io.tessera.engine.sampling.SamplingParams;
+import io.tessera.engine.structured.Schema;
+import io.tessera.engine.structured.TokenVocabulary;
+import io.tessera.engine.tokenizer.TokenizerException;
 import io.tessera.runtime.AdapterRef;
 import io.tessera.runtime.ModelHost;
 import io.tessera.scheduler.Generation;
 import io.tessera.scheduler.GenerationListener;
 import io.tessera.scheduler.GenerationRequest;
+import io.tessera.scheduler.InvalidRequestException;
 import io.tessera.scheduler.Scheduler;
 import io.tessera.security.Accounting;
 import io.tessera.security.Caller;
@@ -87,10 +91,19 @@ public class Inference {
         return state.host();
     }
 
-    /** Submits the request and writes its events in the endpoint's format: one JSON body, or a stream. */
+    /**
+     * Submits the request and writes its events in the endpoint's format: one JSON body, or a stream. The output is
+     * constrained as the request's response_format says.
+     */
     RestMulti<String> respond(SamplingFields f, EventBody.Format format, Function<ModelHost, int[]> tokenize, Prepared prepared) {
+        return respond(f, ResponseFormat.read(f.responseFormat()), format, tokenize, prepared);
+    }
+
+    /** As above, the output constrained to {@code output} (null: free text). */
+    RestMulti<String> respond(SamplingFields f, Schema output, EventBody.Format format, Function<ModelHost, int[]> tokenize,
+                              Prepared prepared) {
         String requestId = RequestIds.of(request);
-        Multi<Event> events = submit(f, format.id(), requestId, tokenize, prepared);
+        Multi<Event> events = submit(f, output, format.id(), requestId, tokenize, prepared);
         return EventBody.write(events, RequestReader.stream(f), RequestReader.includeUsage(f), format, json, requestId);
     }
 
@@ -100,11 +113,14 @@ public class Inference {
      * rate limits (429), queue full (429); then, once the prompt is tokenized, sampling fields and the context limit
      * (400). Cancelling the returned stream cancels the sequence.
      */
-    private Multi<Event> submit(SamplingFields f, String completionId, String requestId, Function<ModelHost, int[]> tokenize,
-                                Prepared prepared) {
+    private Multi<Event> submit(SamplingFields f, Schema output, String completionId, String requestId,
+                                Function<ModelHost, int[]> tokenize, Prepared prepared) {
         Scheduler scheduler = state.scheduler();
         ModelHost host = scheduler.host();
         RequestReader.checkCommon(f);
+        if (output != null) {
+            structuredOutputSupported(host);
+        }
         AttentionPolicy attention = RequestReader.attention(f.attention(), host.engine().config(), host.engine().cacheCapacity());
         Caller who = Caller.of(identity);
         Target target = resolve(host, who, f.model());
@@ -122,7 +138,7 @@ public class Inference {
             UnicastProcessor<Event> events = UnicastProcessor.create();
             Scheduler.Handle handle = place.submit(
                     new GenerationRequest(who.scope(), target.name(), target.adapter(),
-                            prompt, params, attention),
+                            prompt, params, attention, output),
                     new GenerationListener() {
                         private boolean charged;
 
@@ -160,6 +176,15 @@ public class Inference {
     /** The highest tier holding the adapter of engine key {@code key} (the key is its blob's SHA-256, as the host tier's). */
     private String tier(ModelHost host, String key) {
         return host.adapters().isResident(key) ? "engine" : hostTier.contains(key) ? "host" : "store";
+    }
+
+    /** Builds the tokenizer's vocabulary trie on first use; a tokenizer it cannot read is the request's problem. */
+    private static void structuredOutputSupported(ModelHost host) {
+        try {
+            TokenVocabulary.of(host.tokenizer());
+        } catch (TokenizerException e) {
+            throw new InvalidRequestException(ResponseFormat.FIELD, e.getMessage());
+        }
     }
 
     /** The base model, or an adapter of the caller's tenant (the admin key has none). */

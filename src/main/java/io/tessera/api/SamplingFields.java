@@ -28,6 +28,9 @@ interface SamplingFields {
 
     AttentionSpec attention();
 
+    /** {@link ResponseFormat}. */
+    com.fasterxml.jackson.databind.JsonNode responseFormat();
+
     Boolean ignoreEos();
 
     Integer topK();

@@ -34,14 +34,14 @@ import picocli.CommandLine.Spec;
 /** Benchmarks that print ratios measured within one run (the machines are noisy; compare only inside a run). */
 @Command(name = "bench", description = "Benchmarks; each prints its ratio measured within the run.",
         subcommands = {Bench.Decode.class, Bench.Adapters.class, Bench.Prefix.class, Bench.LongContext.class,
-            Bench.SoakCommand.class, ServeBench.class})
+            Bench.SoakCommand.class, ServeBench.class, StructuredBench.class})
 public final class Bench implements Runnable {
     @Spec
     CommandSpec spec;
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "bench needs decode, adapters, prefix, long-context, soak or serve");
+        throw new ParameterException(spec.commandLine(), "bench needs decode, adapters, prefix, long-context, soak, serve or structured");
     }
 
     /** An engine benchmark: the model, the engine's device and threads; counts bounded, so a typo cannot ask for terabytes. */

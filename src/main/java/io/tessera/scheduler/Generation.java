@@ -4,14 +4,15 @@ import io.tessera.engine.sampling.SampledToken;
 import io.tessera.engine.sampling.Sampler;
 import io.tessera.engine.sampling.SamplingParams;
 import io.tessera.engine.sampling.StopMatcher;
+import io.tessera.engine.structured.Constraint;
 import io.tessera.engine.tokenizer.IncrementalDecoder;
 import io.tessera.engine.tokenizer.TextTokenizer;
 import java.util.HashSet;
 import java.util.Set;
 
 /**
- * The decoding of one sequence: sampling, end-of-sequence and stop tokens, stop strings, max_tokens and streaming
- * detokenization. The one place that turns logits into text, for the service and the CLI alike. Not thread-safe:
+ * The decoding of one sequence: sampling (constrained to a grammar when asked), end-of-sequence and stop tokens,
+ * stop strings, max_tokens and streaming detokenization. The one place that turns logits into text, for the service and the CLI alike. Not thread-safe:
  * the engine thread feeds it.
  */
 public final class Generation implements Decoding {
@@ -33,6 +34,10 @@ public final class Generation implements Decoding {
     private final IncrementalDecoder decoder;
     private final Set<Integer> endIds;
     private final int maxTokens;
+    private final int vocabSize;
+    /** Null for free text. */
+    private final Constraint constraint;
+    private float[] masked;
     private int generated;
 
     /**
@@ -40,6 +45,17 @@ public final class Generation implements Decoding {
      *               always end generation
      */
     public Generation(int[] prompt, SamplingParams params, TextTokenizer tokenizer, Set<Integer> eosIds, int vocabSize) {
+        this(prompt, params, tokenizer, eosIds, vocabSize, null);
+    }
+
+    /**
+     * @param constraint keeps the output valid for a grammar (the mask goes on the logits before sampling, and the
+     *                   generation stops once the value is complete and nothing may follow); null for free text
+     */
+    public Generation(int[] prompt, SamplingParams params, TextTokenizer tokenizer, Set<Integer> eosIds, int vocabSize,
+                      Constraint constraint) {
+        this.vocabSize = vocabSize;
+        this.constraint = constraint;
         this.sampler = new Sampler(params, prompt, vocabSize);
         this.stops = new StopMatcher(params.stop());
         this.decoder = tokenizer.incrementalDecoder(prompt);
@@ -58,20 +74,34 @@ public final class Generation implements Decoding {
 
     @Override
     public Token next(float[] logits) {
-        SampledToken s = sampler.sample(logits);
+        SampledToken s = sampler.sample(constraint == null ? logits : constrained(logits));
         generated++;
         if (endIds.contains(s.tokenId())) {
             // the end token itself is never shown (vLLM); whatever was held back is final now
             return finish(s, "", FinishReason.STOP);
         }
+        if (constraint != null) {
+            constraint.accept(s.tokenId());
+        }
         StopMatcher.Result r = stops.feed(decoder.next(s.tokenId()));
         if (r.stopped()) {
             return new Token(s, r.emit(), FinishReason.STOP);
+        }
+        if (constraint != null && constraint.finished()) {
+            // the value is closed and nothing may follow: no step is spent on the end token
+            return finish(s, r.emit(), FinishReason.STOP);
         }
         if (generated >= maxTokens) {
             return finish(s, r.emit(), FinishReason.LENGTH);
         }
         return new Token(s, r.emit(), null);
+    }
+
+    private float[] constrained(float[] logits) {
+        if (masked == null) {
+            masked = new float[vocabSize];
+        }
+        return constraint.mask(logits, vocabSize, endIds, masked);
     }
 
     private Token finish(SampledToken s, String text, FinishReason reason) {

@@ -5,6 +5,8 @@ import io.tessera.engine.Engine;
 import io.tessera.engine.ResidentAdapter;
 import io.tessera.engine.Sequence;
 import io.tessera.engine.StepInput;
+import io.tessera.engine.structured.Constraint;
+import io.tessera.engine.structured.TokenVocabulary;
 import io.tessera.runtime.AdapterRef;
 import io.tessera.runtime.ModelHost;
 import java.time.Duration;
@@ -130,8 +132,10 @@ public final class Scheduler implements AutoCloseable {
             if (!accepting) {
                 throw new UnavailableException("the server is shutting down");
             }
+            Constraint constraint = request.output() == null ? null
+                    : new Constraint(TokenVocabulary.of(host.tokenizer()).grammar(request.output()));
             Job job = new Job(request, listener, new Generation(request.prompt(), request.params(), host.tokenizer(),
-                    host.eosIds(), engine.config().vocabSize()), clock.getAsLong(), Scheduler.this::cancelled);
+                    host.eosIds(), engine.config().vocabSize(), constraint), clock.getAsLong(), Scheduler.this::cancelled);
             used = true;
             prefetch(job);
             core.enqueue(job);

@@ -63,6 +63,14 @@ class OpenAiNodeClientTest extends ServiceTest {
         assertThat(r.at("/completion/finish").asText()).isEqualTo("stop");
         assertThat(r.at("/completion/usage/completion_tokens").asInt()).isEqualTo(23);
 
+        assertThat(r.at("/parsed/finish").asText()).isEqualTo("stop");
+        assertThat(r.at("/parsed/value/city").isTextual()).isTrue();
+        assertThat(r.at("/parsed/value/rain").isBoolean()).isTrue();
+        assertThat(r.at("/toolCall/finish").asText()).isEqualTo("tool_calls");
+        assertThat(r.at("/toolCall/name").asText()).isEqualTo("get_weather");
+        assertThat(r.at("/toolCall/arguments/city").isTextual()).isTrue();
+        assertThat(r.at("/toolCall/arguments/rain").isBoolean()).isTrue();
+
         assertThat(r.at("/notFound/status").asInt()).isEqualTo(404);
         assertThat(r.at("/notFound/code").asText()).isEqualTo("model_not_found");
         // the client reads the request id from the X-Request-Id header

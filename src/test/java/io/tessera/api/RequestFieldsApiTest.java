@@ -36,10 +36,9 @@ class RequestFieldsApiTest extends ServiceTest {
             String body = path.contains("chat") ? CHAT : COMPLETION;
             assertThat(refused(path, body + ",\"max_token\":5}", "max_token").get("message").asText())
                     .contains("\"max_token\"").contains("/q/openapi");
-            refused(path, body + ",\"guided_json\":{\"type\":\"object\"}}", "guided_json");
-            assertThat(refused(path, body + ",\"response_format\":{\"type\":\"json_object\"}}", "response_format")
-                    .get("message").asText()).contains("not supported yet");
-            refused(path, body + ",\"tool_choice\":\"none\"}", "tool_choice");
+            assertThat(refused(path, body + ",\"guided_json\":{\"type\":\"object\"}}", "guided_json").get("message").asText())
+                    .contains("response_format");
+            refused(path, body + ",\"parallel_tool_calls\":true}", "parallel_tool_calls");
             refused(path, body + ",\"store\":true}", "store");
             assertThat(refused(path, body + ",\"adapter_id\":\"research-lora\"}", "adapter_id").get("message").asText())
                     .contains("model");
@@ -47,14 +46,14 @@ class RequestFieldsApiTest extends ServiceTest {
                     "stream_options.continuous_usage_stats");
             refused(path, body + ",\"attention\":{\"type\":\"lm-infinite\",\"window\":8}}", "attention.window");
         }
+        // tools belong to chat: a completion naming them is told where they are taken
+        assertThat(refused("/v1/completions", COMPLETION + ",\"tool_choice\":\"none\"}", "tool_choice").get("message").asText())
+                .contains("/v1/chat/completions");
         refused("/v1/chat/completions", "{\"model\":\"demo-llama\",\"messages\":[{\"role\":\"user\",\"content\":\"x\","
-                + "\"tool_calls\":[]}]}", "messages[0].tool_calls");
+                + "\"audio\":{}}]}", "messages[0].audio");
         JsonNode part = ErrorsApiTest.error(post("/v1/chat/completions", "{\"model\":\"demo-llama\",\"messages\":[{\"role\":"
                 + "\"user\",\"content\":[{\"type\":\"text\",\"text\":\"x\",\"cache_control\":{\"type\":\"ephemeral\"}}]}]}"), 400);
         assertThat(part.get("param").asText()).isEqualTo("messages[0].content[0].cache_control");
-        // tools stays refused until it is implemented, whatever its value
-        JsonNode tools = ErrorsApiTest.error(post("/v1/chat/completions", CHAT + ",\"tools\":[]}"), 400);
-        assertThat(tools.get("param").asText()).isEqualTo("tools");
     }
 
     @Test

@@ -70,11 +70,22 @@ public final class ChatTemplate {
 
     /** Renders the conversation; {@code addGenerationPrompt} appends the assistant turn header. */
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
+        return render(messages, addGenerationPrompt, null);
+    }
+
+    /** As above, the template also seeing {@code tools} (Hugging Face's convention: a list of function specs). */
+    public String render(List<ChatMessage> messages, boolean addGenerationPrompt, List<?> tools) {
         List<Map<String, Object>> turns = new ArrayList<>(messages.size());
         for (ChatMessage m : messages) {
-            turns.add(Map.of("role", m.role(), "content", m.content()));
+            Map<String, Object> turn = new HashMap<>(m.extra());
+            turn.put("role", m.role());
+            turn.put("content", m.content());
+            turns.add(turn);
         }
         Map<String, Object> context = new HashMap<>();
+        if (tools != null) {
+            context.put("tools", tools);
+        }
         context.put("messages", turns);
         context.put("add_generation_prompt", addGenerationPrompt);
         context.put("bos_token", bosToken);

@@ -17,11 +17,14 @@ import java.util.OptionalInt;
 public final class TextTokenizer implements AutoCloseable {
 
     private final HuggingFaceTokenizer tokenizer;
+    private final Path file;
     private final Map<String, Integer> vocab;
     private final int vocabSize;
+    private byte[][] tokenBytes;
 
-    private TextTokenizer(HuggingFaceTokenizer tokenizer, Map<String, Integer> vocab) {
+    private TextTokenizer(HuggingFaceTokenizer tokenizer, Path file, Map<String, Integer> vocab) {
         this.tokenizer = tokenizer;
+        this.file = file;
         this.vocab = vocab;
         this.vocabSize = vocab.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
     }
@@ -41,7 +44,7 @@ public final class TextTokenizer implements AutoCloseable {
                     .optPadding(false)
                     .optAddSpecialTokens(true)
                     .build();
-            return new TextTokenizer(tokenizer, vocab);
+            return new TextTokenizer(tokenizer, file, vocab);
         } catch (IOException | RuntimeException e) {
             // the native library reports bad JSON or unknown models as plain RuntimeExceptions
             throw new TokenizerException(file + ": cannot load tokenizer: " + e.getMessage(), e);
@@ -113,6 +116,18 @@ public final class TextTokenizer implements AutoCloseable {
     public OptionalInt tokenId(String token) {
         Integer id = vocab.get(token);
         return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+    }
+
+    /**
+     * The bytes each id adds to decoded text (null for special tokens), for constrained decoding; read from
+     * tokenizer.json on first use. Fails with a {@link TokenizerException} for tokenizers that are neither byte-level
+     * BPE nor SentencePiece style.
+     */
+    public synchronized byte[][] tokenBytes() {
+        if (tokenBytes == null) {
+            tokenBytes = TokenBytes.of(JsonFiles.read(file), vocab, vocabSize);
+        }
+        return tokenBytes.clone();
     }
 
     /** A streaming detokenizer for tokens generated after {@code promptIds}. */
