@@ -19,6 +19,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.headers.Header;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
@@ -41,7 +43,9 @@ public class ChatCompletionsResource {
     @Blocking   // the chat template and tokenizing run here, off the event loop
     @Operation(operationId = "createChatCompletion", summary = "Answers a conversation", description = "The messages go through the model's chat template. "
             + "With stream: true the body is server-sent events of chunks ending in data: [DONE].")
-    @APIResponse(responseCode = "200", description = "The chat completion, or its stream", content = {
+    @APIResponse(responseCode = "200", description = "The chat completion, or its stream", headers = @Header(name = Inference.TIER_HEADER,
+            description = Inference.TIER_DESCRIPTION, schema = @Schema(type = SchemaType.STRING, enumeration = {"engine", "host", "store"})),
+            content = {
         @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ChatCompletionResponse.class)),
         @Content(mediaType = MediaType.SERVER_SENT_EVENTS, schema = @Schema(implementation = ChatCompletionChunk.class))})
     @APIResponse(responseCode = "400", ref = "InvalidRequest")

@@ -12,6 +12,8 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.headers.Header;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
@@ -35,7 +37,9 @@ public class CompletionsResource {
     @Blocking   // tokenizing runs here, off the event loop
     @Operation(operationId = "createCompletion", summary = "Completes a prompt", description = "With stream: true the body is server-sent events of "
             + "completion chunks ending in data: [DONE].")
-    @APIResponse(responseCode = "200", description = "The completion, or its stream", content = {
+    @APIResponse(responseCode = "200", description = "The completion, or its stream", headers = @Header(name = Inference.TIER_HEADER,
+            description = Inference.TIER_DESCRIPTION, schema = @Schema(type = SchemaType.STRING, enumeration = {"engine", "host", "store"})),
+            content = {
         @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = CompletionResponse.class)),
         @Content(mediaType = MediaType.SERVER_SENT_EVENTS, schema = @Schema(implementation = CompletionResponse.class))})
     @APIResponse(responseCode = "400", ref = "InvalidRequest")

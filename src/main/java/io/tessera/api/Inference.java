@@ -5,6 +5,7 @@ import io.quarkus.security.identity.SecurityIdentity;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.operators.multi.processors.UnicastProcessor;
 import io.tessera.adapters.AdapterCatalog;
+import io.tessera.adapters.HostAdapterCache;
 import io.tessera.engine.AttentionPolicy;
 import io.tessera.engine.sampling.SamplingParams;
 import io.tessera.engine.structured.Schema;
@@ -31,12 +32,22 @@ import org.jboss.resteasy.reactive.RestMulti;
 @ApplicationScoped
 public class Inference {
     private static final Logger LOG = Logger.getLogger(Inference.class);
+    /**
+     * Where an adapter request's adapter was when the request was queued: {@code engine} (installed), {@code host}
+     * (validated in host memory) or {@code store} (on disk or in the blob store, to be read and checked first).
+     */
+    static final String TIER_HEADER = "X-Tessera-Adapter-Tier";
+    static final String TIER_DESCRIPTION = "Only when the model is an adapter: where it was when the request was queued, "
+            + "engine (installed), host (in host memory) or store (on disk or in the blob store; loaded before it runs)";
 
     @Inject
     ServingState state;
 
     @Inject
     AdapterCatalog catalog;
+
+    @Inject
+    HostAdapterCache hostTier;
 
     @Inject
     SecurityIdentity identity;
@@ -120,6 +131,10 @@ public class Inference {
             LOG.infof("%s request %s: %s, %d prompt tokens", completionId, requestId, target.name(), prompt.length);
             SamplingParams params = prepared.params(prompt.length + target.virtualTokens(), attention, host.contextLimit(),
                     scheduler.maxNewTokens());
+            if (target.adapter() != null) {
+                // looked at before the submit, whose prefetch starts moving it up
+                request.response().headers().set(TIER_HEADER, tier(host, target.adapter().key()));
+            }
             UnicastProcessor<Event> events = UnicastProcessor.create();
             Scheduler.Handle handle = place.submit(
                     new GenerationRequest(who.scope(), target.name(), target.adapter(),
@@ -156,6 +171,11 @@ public class Inference {
                 handle.cancel();
             });
         }
+    }
+
+    /** The highest tier holding the adapter of engine key {@code key} (the key is its blob's SHA-256, as the host tier's). */
+    private String tier(ModelHost host, String key) {
+        return host.adapters().isResident(key) ? "engine" : hostTier.contains(key) ? "host" : "store";
     }
 
     /** Builds the tokenizer's vocabulary trie on first use; a tokenizer it cannot read is the request's problem. */

@@ -21,6 +21,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -42,8 +43,8 @@ final class ServeBench implements Callable<Integer> {
         "The following code shows how to", "In this paper we study the", "Copyright notice and permission to",
     };
 
-    /** One request's measurements; ttft < 0 when it failed. */
-    private record Result(double ttftMs, List<Double> gapsMs, int tokens, String error) {
+    /** One request's measurements; ttft < 0 when it failed; tier: the server's X-Tessera-Adapter-Tier (null: none). */
+    record Result(double ttftMs, List<Double> gapsMs, int tokens, String tier, String error) {
     }
 
     @Spec
@@ -75,6 +76,22 @@ final class ServeBench implements Callable<Integer> {
             description = "the same model for the bare engine")
     Path modelDir;
 
+    @Option(names = "--synthetic-adapters", paramLabel = "N", defaultValue = "0", description = "instead of the bare "
+            + "engine: a bench tenant with N random adapters uploaded, a base-only pass and a pass on them (admin --api-key)")
+    int syntheticAdapters;
+
+    @Option(names = "--zipf", paramLabel = "S", defaultValue = "1.0", description = "with --synthetic-adapters: adapter "
+            + "k (1-based) is asked for with weight 1/k^S")
+    double zipf;
+
+    @Option(names = "--seed", paramLabel = "SEED", defaultValue = "1", description = "with --synthetic-adapters: the "
+            + "adapters' shapes and weights and the request mix")
+    long seed;
+
+    @Option(names = "--metrics-url", paramLabel = "URL", defaultValue = "http://127.0.0.1:9000/q/metrics",
+            description = "with --synthetic-adapters: the server's metrics (loads, evictions)")
+    String metricsUrl;
+
     @Mixin
     EngineArgs engine;
 
@@ -84,45 +101,57 @@ final class ServeBench implements Callable<Integer> {
         Main.inRange(spec, "--requests", requests, 1, 10_000_000);
         Main.inRange(spec, "--max-tokens", maxTokens, 1, 1 << 20);
         int warmups = Main.inRange(spec, "--warmup", warmup == null ? 2 * concurrency : warmup, 0, 10_000_000);
-        // the bare engine runs with the server's default threads unless told otherwise
-        EngineOptions.Device device = engine.prepare(EngineThreads.serving());
+        Main.inRange(spec, "--synthetic-adapters", syntheticAdapters, 0, FleetBench.MAX_ADAPTERS);
+        if (!(zipf >= 0 && zipf <= 10)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--zipf must be in 0..10");
+        }
         // the client's callbacks run on its selector thread: it shares the machine with the server, so no thread hops
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(Runnable::run)
                 .connectTimeout(Duration.ofSeconds(10)).build();
         String model = this.model;
         if (model == null) {
-            HttpResponse<String> models = send(http, request("/v1/models").build());
+            HttpResponse<String> models = send(http, request("/v1/models", apiKey).build());
             if (models.statusCode() != 200) {
                 throw new IOException("GET " + url + "/v1/models: HTTP " + models.statusCode() + " " + models.body());
             }
             model = JSON.readTree(models.body()).path("data").path(0).path("id").asText();
         }
+        if (syntheticAdapters > 0) {
+            return new FleetBench(this, http, model, warmups).run(System.out);
+        }
+        // the bare engine runs with the server's default threads unless told otherwise (the fleet bench has none)
+        EngineOptions.Device device = engine.prepare(EngineThreads.serving());
 
         // the bare engine runs before and after the load (the machine's other work varies); the mean is the baseline
         try (Engine e = Engine.open(new EngineOptions(modelDir, device, concurrency, 0))) {
             double before = bare(e, concurrency, maxTokens);
             // a first round, not counted, lets the server compile its hot paths
-            List<Result> all = new ArrayList<>(load(http, model, warmups));
+            String base = model;
+            List<Result> all = new ArrayList<>(load(http, apiKey, i -> base, warmups));
             long t0 = System.nanoTime();
-            List<Result> results = load(http, model, requests);
+            List<Result> results = load(http, apiKey, i -> base, requests);
             double wall = (System.nanoTime() - t0) / 1e9;
             double after = bare(e, concurrency, maxTokens);
             report(System.out, url, model, concurrency, requests, maxTokens, results, wall, before, after);
             all.addAll(results);
-            List<String> errors = all.stream().map(Result::error).filter(x -> x != null).toList();
-            if (!errors.isEmpty()) {
-                // a run with errors measured something else than the server's serving: never a silent success
-                throw new IOException("bench serve: " + errors.size() + " of " + all.size() + " requests failed (warm-up "
-                        + "included), first: " + errors.get(0));
-            }
+            failOnErrors(all);
         }
         return 0;
     }
 
-    /** A request to the server, with the bearer key when there is one. */
-    private HttpRequest.Builder request(String path) {
+    /** A run with errors measured something else than the server's serving: never a silent success. */
+    static void failOnErrors(List<Result> all) throws IOException {
+        List<String> errors = all.stream().map(Result::error).filter(x -> x != null).toList();
+        if (!errors.isEmpty()) {
+            throw new IOException("bench serve: " + errors.size() + " of " + all.size() + " requests failed (warm-up "
+                    + "included), first: " + errors.get(0));
+        }
+    }
+
+    /** A request to the server, with {@code key} as the bearer key when there is one. */
+    HttpRequest.Builder request(String path, String key) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path));
-        return apiKey == null || apiKey.isEmpty() ? b : b.header("Authorization", "Bearer " + apiKey);
+        return key == null || key.isEmpty() ? b : b.header("Authorization", "Bearer " + key);
     }
 
     private static double bare(Engine e, int batch, int steps) {
@@ -154,15 +183,15 @@ final class ServeBench implements Callable<Integer> {
         results.stream().map(Result::error).filter(e -> e != null).distinct().limit(5).forEach(e -> out.println("error: " + e));
     }
 
-    /** {@code requests} streams, {@code concurrency} at a time. */
-    private List<Result> load(HttpClient http, String model, int requests) {
+    /** {@code requests} streams, {@code concurrency} at a time; request i asks for {@code modelOf(i)} with {@code key}. */
+    List<Result> load(HttpClient http, String key, IntFunction<String> modelOf, int requests) {
         List<Result> results = Collections.synchronizedList(new ArrayList<>());
         AtomicInteger next = new AtomicInteger();
         ExecutorService clients = Executors.newFixedThreadPool(concurrency);
         for (int c = 0; c < concurrency; c++) {
             clients.execute(() -> {
                 for (int i = next.getAndIncrement(); i < requests; i = next.getAndIncrement()) {
-                    results.add(stream(http, model, PROMPTS[i % PROMPTS.length] + " (" + i + ")"));
+                    results.add(stream(http, key, modelOf.apply(i), PROMPTS[i % PROMPTS.length] + " (" + i + ")"));
                 }
             });
         }
@@ -176,11 +205,11 @@ final class ServeBench implements Callable<Integer> {
     }
 
     /** One streamed completion: first content chunk, gaps between chunks, tokens from the usage chunk. */
-    private Result stream(HttpClient http, String model, String prompt) {
+    private Result stream(HttpClient http, String key, String model, String prompt) {
         String body = JSON.createObjectNode().put("model", model).put("prompt", prompt).put("max_tokens", maxTokens)
                 .put("temperature", 0).put("ignore_eos", true).put("stream", true)
                 .set("stream_options", JSON.createObjectNode().put("include_usage", true)).toString();
-        HttpRequest req = request("/v1/completions").header("Content-Type", "application/json")
+        HttpRequest req = request("/v1/completions", key).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
         long start = System.nanoTime();
         try {
@@ -188,6 +217,7 @@ final class ServeBench implements Callable<Integer> {
             if (r.statusCode() != 200) {
                 return failed("HTTP " + r.statusCode() + " " + String.join("", r.body().toList()));
             }
+            String tier = r.headers().firstValue("X-Tessera-Adapter-Tier").orElse(null);
             double ttft = -1;
             long last = 0;
             List<Double> gaps = new ArrayList<>(maxTokens);
@@ -221,7 +251,7 @@ final class ServeBench implements Callable<Integer> {
             if (!done || tokens < 0) {
                 return failed("stream ended without usage and [DONE]");
             }
-            return new Result(ttft, gaps, tokens, null);
+            return new Result(ttft, gaps, tokens, tier, null);
         } catch (IOException e) {
             return failed(e.toString());
         } catch (InterruptedException e) {
@@ -231,10 +261,10 @@ final class ServeBench implements Callable<Integer> {
     }
 
     private static Result failed(String error) {
-        return new Result(-1, List.of(), 0, error);
+        return new Result(-1, List.of(), 0, null, error);
     }
 
-    private static HttpResponse<String> send(HttpClient http, HttpRequest req) throws IOException {
+    static HttpResponse<String> send(HttpClient http, HttpRequest req) throws IOException {
         try {
             return http.send(req, HttpResponse.BodyHandlers.ofString());
         } catch (InterruptedException e) {
@@ -243,7 +273,7 @@ final class ServeBench implements Callable<Integer> {
         }
     }
 
-    private static double pct(double[] sorted, double p) {
+    static double pct(double[] sorted, double p) {
         if (sorted.length == 0) {
             return Double.NaN;
         }

@@ -16,26 +16,11 @@ public final class RandomAdapters {
 
     /** A LoRA (or with dora a DoRA) of rank r on q_proj and v_proj: the kinds a MoGE model takes besides its experts. */
     public static Path attentionLora(Path dir, ModelConfig c, int r, boolean dora, Random rnd) {
-        SafetensorsWriter w = new SafetensorsWriter();
-        int kv = c.numKvHeads() * c.headDim();
-        for (int l = 0; l < c.numLayers(); l++) {
-            for (String proj : new String[] {"q_proj", "v_proj"}) {
-                int out = proj.equals("q_proj") ? c.numHeads() * c.headDim() : kv;
-                String p = "base_model.model.model.layers." + l + ".self_attn." + proj;
-                w.add(p + ".lora_A.weight", Bench.gaussian(rnd, r * c.hiddenSize(), 0.1f), r, c.hiddenSize());
-                w.add(p + ".lora_B.weight", Bench.gaussian(rnd, out * r, 0.1f), out, r);
-                if (dora) {
-                    float[] m = Bench.gaussian(rnd, out, 0.1f);
-                    for (int i = 0; i < out; i++) {
-                        m[i] += 1;
-                    }
-                    w.add(p + ".lora_magnitude_vector", m, out);
-                }
-            }
+        try {
+            return FleetBench.randomLora(dir, c, r, dora, false, 0.1f, rnd);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        return write(dir, """
-                {"peft_type":"LORA","r":%d,"lora_alpha":%d,"target_modules":["q_proj","v_proj"],"use_dora":%b}
-                """.formatted(r, 2 * r, dora), w);
     }
 
     /** Prompt tuning with n virtual tokens. */

@@ -7,6 +7,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -54,6 +55,8 @@ public final class AdapterTable {
     private final Map<String, Long> ids = new ConcurrentHashMap<>();
     // engine thread only, access-ordered for LRU
     private final LinkedHashMap<String, ResidentAdapter> resident = new LinkedHashMap<>(16, 0.75f, true);
+    /** The keys of {@link #resident}, readable from any thread (a request reports which tier served it). */
+    private final Set<String> residentKeys = ConcurrentHashMap.newKeySet();
     private final Map<String, CompletableFuture<ResidentAdapter>> loading = new ConcurrentHashMap<>();
     private final Map<String, Boolean> pinned = new ConcurrentHashMap<>();
     private final Queue<Loaded> loaded = new ConcurrentLinkedQueue<>();
@@ -174,6 +177,7 @@ public final class AdapterTable {
             }
             ResidentAdapter r = engine.adapters().install(idOf(key), l.adapter(), key);
             resident.put(key, r);
+            residentKeys.add(key);
             residentBytes += r.bytes();
             loads++;
             loadTimes.accept(System.nanoTime() - l.started());
@@ -203,6 +207,7 @@ public final class AdapterTable {
             ResidentAdapter r = e.getValue();
             if (r.holders() == 0 && !pinned.containsKey(e.getKey())) {
                 it.remove();
+                residentKeys.remove(e.getKey());
                 uninstall(r);
                 evictions++;
             }
@@ -242,14 +247,15 @@ public final class AdapterTable {
             return;
         }
         resident.remove(key);
+        residentKeys.remove(key);
         uninstall(r);
         evictions++;
         publish();
     }
 
-    /** Engine thread: is the key resident right now (no load started)? */
-    boolean isResident(String key) {
-        return resident.containsKey(key);
+    /** Any thread: is the key installed right now? (Without touching its recency: a look is not a use.) */
+    public boolean isResident(String key) {
+        return residentKeys.contains(key);
     }
 
     /** Engine thread: the key's installed adapter now (counted as recently used), or null when it is not resident. */
