@@ -162,14 +162,17 @@ public class RegistryInferenceTest {
     void aStreamKeepsTheVersionItStartedWithWhileANewOneIsActivated() throws Exception {
         String[] a = AdminApi.newTenant("swap");
         String v1 = uploadAndCompleteLong(a[1]);
-        Stream stream = openStream(a[1]);
-
-        // v2 becomes active while the stream runs: new requests get it, the running stream keeps v1's weights
         Map<String, Object> files = Archives.filesOf(AdminApi.SEED.resolve("research-lora"));
         files.put("adapter_config.json", new String((byte[]) files.get("adapter_config.json"), StandardCharsets.UTF_8)
                 .replace("\"lora_alpha\": 32", "\"lora_alpha\": 8").getBytes(StandardCharsets.UTF_8));
-        AdminApi.upload(a[1], null, "research-lora", Archives.zip(files), "v2.zip", null).then().statusCode(201)
-                .body("active_version", equalTo(2));
+        // stored before the stream opens, so that only the quick activation races the 200-token stream
+        AdminApi.upload(a[1], null, "research-lora", Archives.zip(files), "v2.zip", "false").then().statusCode(201)
+                .body("active_version", equalTo(1));
+        Stream stream = openStream(a[1]);
+
+        // v2 becomes active while the stream runs: new requests get it, the running stream keeps v1's weights
+        given().auth().oauth2(a[1]).contentType("application/json").body(Map.of("version", 2))
+                .post("/v1/admin/adapters/research-lora/activate").then().statusCode(200);
         assertThat(state.scheduler().running()).as("the stream is still generating").isPositive();
         assertThat(text(a[1], "research-lora")).isNotEqualTo(reference("research-lora"));
         assertThat(stream.rest()).isEqualTo(v1);
