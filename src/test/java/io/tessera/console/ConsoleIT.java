@@ -1,6 +1,9 @@
 package io.tessera.console;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.endsWith;
+import static org.hamcrest.Matchers.nullValue;
 
 import io.tessera.adapters.Archives;
 import io.tessera.api.admin.AdminApi;
@@ -117,28 +120,37 @@ class ConsoleIT {
         new Select(adapterRow("coder").findElement(By.cssSelector("[data-testid=version-select]"))).selectByValue("1");
         adapterRow("coder").findElement(By.cssSelector("[data-testid=activate]")).click();
         wait.until(d -> "1".equals(adapterRow("coder").getDomAttribute("data-active-version")));
+        screenshot("adapters");
 
         // a refusal quoting markup from the request shows the markup as text, and adds no element
         String markup = "<img src=x id=injected>";
+        byTestId("upload-name").clear();
         byTestId("upload-name").sendKeys(markup);
         byTestId("upload-file").sendKeys(adapterZip.toString());
         wait.until(ExpectedConditions.attributeToBe(byTestId("upload-progress"), "data-state", "failed"));
         assertThat(byTestId("upload-status").getText()).contains(markup).contains("is not allowed");
         assertThat(browser.findElements(By.id("injected"))).isEmpty();
         byTestId("upload-name").clear();
-        screenshot("adapters");
 
-        // one stream, then the same prompt to two models at once
+        // one stream: the base model answers this prompt with markup of its own, shown as the text it is
         byTestId("nav-playground").click();
         wait.until(d -> !new Select(byTestId("model")).getOptions().stream()
                 .filter(o -> "coder@2".equals(o.getDomAttribute("value"))).toList().isEmpty());
-        new Select(byTestId("model")).selectByValue("coder");
+        new Select(byTestId("model")).selectByValue("demo-llama");
         byTestId("max-tokens").clear();
         byTestId("max-tokens").sendKeys("24");
-        byTestId("prompt").sendKeys("Returns the number of elements in this");
+        byTestId("prompt").sendKeys("<script>");
         byTestId("send").click();
-        String single = streamed("output");
+        String served = service.as(tenant[1]).contentType("application/json")
+                .body(Map.of("model", "demo-llama", "prompt", "<script>", "max_tokens", 24, "temperature", 0, "top_p", 1))
+                .post("/v1/completions").then().statusCode(200).extract().path("choices[0].text");
+        assertThat(served).containsPattern("<[a-z]+>");
+        assertThat(streamed("output").strip()).isEqualTo(served.strip());
+        assertThat(browser.findElements(By.cssSelector("[data-testid=output] *"))).isEmpty();
 
+        // the same prompt to two models at once
+        byTestId("prompt").clear();
+        byTestId("prompt").sendKeys("Returns the number of elements in this");
         byTestId("compare").click();
         new Select(byTestId("model-right")).selectByValue("coder@2");
         new Select(byTestId("model")).selectByValue("demo-llama");
@@ -146,7 +158,6 @@ class ConsoleIT {
         String left = streamed("compare-left");
         String right = streamed("compare-right");
         assertThat(left).isNotEqualTo(right);   // the base and an adapter version answer differently
-        assertThat(single).isNotBlank();
         screenshot("playground");
 
         // usage over time: the requests above reach the hourly chart once the service has flushed them
@@ -160,7 +171,7 @@ class ConsoleIT {
         } else {
             // until the series endpoint is served: the console says so and shows the totals it has
             wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("usage-error"), "usage over time"));
-            wait.until(d -> !browser.findElements(By.cssSelector("[data-testid=usage-row][data-model=coder]")).isEmpty());
+            wait.until(d -> !browser.findElements(By.cssSelector("[data-testid=usage-row][data-model=demo-llama]")).isEmpty());
         }
         screenshot("usage");
 
@@ -217,6 +228,18 @@ class ConsoleIT {
         new Select(byTestId("adapters-tenant")).selectByValue(holder[0]);
         browser.manage().window().setSize(new Dimension(420, 800));
         screenshot("adapters-narrow");
+    }
+
+    @Test
+    void theConsoleHasItsSecurityHeadersAndTheApiKeepsItsOwn() {
+        service.as(ADMIN).redirects().follow(false).get("/console").then().statusCode(302)
+                .header("Location", endsWith("/console/"));
+        service.as(ADMIN).get("/console/").then().statusCode(200)
+                .header("Content-Security-Policy", containsString("script-src 'self';"))
+                .header("Content-Security-Policy", containsString("frame-ancestors 'none'"))
+                .header("X-Content-Type-Options", "nosniff").header("Referrer-Policy", "no-referrer");
+        service.as(ADMIN).get("/v1/models").then().statusCode(200)
+                .header("Content-Security-Policy", nullValue()).header("Referrer-Policy", nullValue());
     }
 
     private static String[] newTenant(String prefix) {

@@ -70,6 +70,7 @@ async function refresh() {
   try {
     const [hour, day] = await Promise.all(['hour', 'day'].map((range) =>
       get('/v1/admin/usage/series' + query({ range, tenant }))));
+    $('charts').hidden = false;
     chart('hour', hour);
     chart('day', day);
     totals(day.series.map((m) => ({ model: m.model,
@@ -77,6 +78,7 @@ async function refresh() {
       prompt: m.points.reduce((a, p) => a + (p.prompt_tokens || 0), 0),
       completion: m.points.reduce((a, p) => a + (p.completion_tokens || 0), 0) })));
   } catch (e) {
+    $('charts').hidden = true;
     showError($('usage-error'), e instanceof ApiError && e.status === 404
       ? { message: 'This service does not serve usage over time (/v1/admin/usage/series); totals only.' } : e);
     if (!ctx.admin || tenant) {
