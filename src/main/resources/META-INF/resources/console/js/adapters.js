@@ -12,14 +12,6 @@ function path(name, action) {
   return '/v1/admin/adapters/' + encodeURIComponent(name) + (action ? '/' + action : '') + query({ tenant: tenantParam() });
 }
 
-/** The versions of an adapter: from the list entry when the service sends them there, else from its detail. */
-async function versions(a) {
-  if (Array.isArray(a.versions)) {
-    return a.versions;
-  }
-  return (await get(path(a.name))).versions || [];
-}
-
 function rankOrTokens(a) {
   const parts = [];
   if (a.rank !== undefined && a.rank !== null) {
@@ -84,8 +76,7 @@ async function refresh() {
   try {
     const list = (await get('/v1/admin/adapters' + query({ tenant: tenantParam() }))).data;
     list.sort((x, y) => x.name.localeCompare(y.name));
-    const all = await Promise.all(list.map(versions));
-    body.replaceChildren(...list.map((a, i) => row(a, all[i])));
+    body.replaceChildren(...list.map((a) => row(a, a.versions || [])));
   } catch (e) {
     showError($('adapters-error'), e);
   }

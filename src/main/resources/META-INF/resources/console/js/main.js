@@ -47,7 +47,7 @@ function navigate(name) {
   if (current && current.hide) {
     current.hide();
   }
-  for (const [n, section] of Object.entries(views)) {
+  for (const n of Object.keys(views)) {
     $('view-' + n).hidden = n !== name;
   }
   for (const b of document.querySelectorAll('nav button')) {
@@ -58,7 +58,8 @@ function navigate(name) {
     }
   }
   current = views[name];
-  current.show(ctx);
+  showError($('view-error'), null);
+  Promise.resolve(current.show(ctx)).catch((e) => showError($('view-error'), e));
 }
 
 async function enter() {

@@ -77,7 +77,7 @@ async function send(e) {
 let wired = false;
 
 export default {
-  async show() {
+  async show(ctx) {
     if (!wired) {
       $('play-form').addEventListener('submit', send);
       $('compare').addEventListener('change', () => {
@@ -87,26 +87,15 @@ export default {
     }
     const ids = (await get('/v1/models')).data.map((m) => m.id).sort();
     // each adapter also as name@N for its versions, to try one before activating it
-    const versions = await adapterVersions();
+    const versions = ctx.admin ? [] : await adapterVersions();
     const all = [...ids, ...versions.filter((v) => !ids.includes(v))];
     fillSelect($('model'), all);
     fillSelect($('model-right'), all);
   },
 };
 
-/** name@N ids of the caller's adapter versions (tenant keys; the admin key has no adapters of its own). */
+/** name@N ids of the tenant's adapter versions (the admin key has no adapters of its own). */
 async function adapterVersions() {
-  try {
-    const list = (await get('/v1/admin/adapters')).data;
-    const out = [];
-    for (const a of list) {
-      const vs = Array.isArray(a.versions) ? a.versions : (await get('/v1/admin/adapters/' + encodeURIComponent(a.name))).versions;
-      for (const v of vs || []) {
-        out.push(a.name + '@' + v.version);
-      }
-    }
-    return out;
-  } catch (e) {
-    return [];
-  }
+  const list = (await get('/v1/admin/adapters')).data;
+  return list.flatMap((a) => (a.versions || []).map((v) => a.name + '@' + v.version));
 }

@@ -1,7 +1,7 @@
 // Usage over time: requests and tokens per model, last hour by minute and last day by hour (uPlot, served from
 // its webjar), with the totals as a table (the charts' text alternative).
 import uPlot from '../../webjars/uplot/1.6.30/dist/uPlot.esm.js';
-import { ApiError, get, query } from './api.js';
+import { get, query } from './api.js';
 import { $, el, fillSelect, showError } from './dom.js';
 
 const COLOURS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#4d7c0f', '#be185d'];
@@ -79,14 +79,7 @@ async function refresh() {
       completion: m.points.reduce((a, p) => a + (p.completion_tokens || 0), 0) })));
   } catch (e) {
     $('charts').hidden = true;
-    showError($('usage-error'), e instanceof ApiError && e.status === 404
-      ? { message: 'This service does not serve usage over time (/v1/admin/usage/series); totals only.' } : e);
-    if (!ctx.admin || tenant) {
-      // counters since they were last reset, by model (the rate limiter's Redis counters)
-      const u = await get('/v1/admin/usage' + query({ tenant }));
-      totals(Object.entries(u.data).map(([model, v]) => ({ model, requests: v.requests,
-        prompt: v.prompt_tokens ?? v.promptTokens, completion: v.completion_tokens ?? v.completionTokens })));
-    }
+    showError($('usage-error'), e);
   }
 }
 
@@ -105,6 +98,6 @@ export default {
     if (ctx.admin) {
       fillSelect($('usage-tenant'), ['', ...ctx.tenantNames], ['All tenants', ...ctx.tenantNames]);
     }
-    refresh().catch((e) => showError($('usage-error'), e));
+    refresh();
   },
 };
