@@ -139,15 +139,10 @@ function wire() {
   $('adapters-tenant').addEventListener('change', refresh);
 }
 
-let wired = false;
-
 export default {
+  wire,
   show(c) {
     ctx = c;
-    if (!wired) {
-      wire();
-      wired = true;
-    }
     showError($('adapters-error'), null);
     refresh();
   },

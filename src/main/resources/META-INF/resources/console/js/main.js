@@ -1,4 +1,5 @@
-// Login, role and navigation; each view is a module with show(ctx) (and hide() where it polls).
+// Login, role and navigation; each view is a module with show(ctx), and wire() (its listeners, attached once) and
+// hide() (where it polls) when it has them.
 import { ApiError, get, session } from './api.js';
 import { $, fillSelect, showError } from './dom.js';
 import adapters from './adapters.js';
@@ -8,6 +9,7 @@ import live from './live.js';
 import playground from './playground.js';
 
 const views = { adapters, tenants, usage, live, playground };
+const wired = new Set();   // views whose event listeners are attached (once, at their first showing)
 let current = null;
 
 /**
@@ -58,6 +60,10 @@ function navigate(name) {
     }
   }
   current = views[name];
+  if (current.wire && !wired.has(name)) {
+    current.wire();
+    wired.add(name);
+  }
   showError($('view-error'), null);
   Promise.resolve(current.show(ctx)).catch((e) => showError($('view-error'), e));
 }

@@ -74,17 +74,14 @@ async function send(e) {
   await Promise.all([run(left, $('compare-left'), controllers[0].signal), run(right, $('compare-right'), controllers[1].signal)]);
 }
 
-let wired = false;
-
 export default {
+  wire() {
+    $('play-form').addEventListener('submit', send);
+    $('compare').addEventListener('change', () => {
+      $('model-right').disabled = !$('compare').checked;
+    });
+  },
   async show(ctx) {
-    if (!wired) {
-      $('play-form').addEventListener('submit', send);
-      $('compare').addEventListener('change', () => {
-        $('model-right').disabled = !$('compare').checked;
-      });
-      wired = true;
-    }
     const ids = (await get('/v1/models')).data.map((m) => m.id).sort();
     // each adapter also as name@N for its versions, to try one before activating it
     const versions = ctx.admin ? [] : await adapterVersions();

@@ -91,15 +91,10 @@ function wire() {
   });
 }
 
-let wired = false;
-
 export default {
+  wire,
   show(c) {
     ctx = c;
-    if (!wired) {
-      wire();
-      wired = true;
-    }
     act(refresh);
   },
 };

@@ -83,18 +83,15 @@ async function refresh() {
   }
 }
 
-let wired = false;
-
 export default {
+  wire() {
+    $('usage-tenant').addEventListener('change', refresh);
+    $('usage-refresh').addEventListener('click', refresh);
+    window.addEventListener('resize', () => plots.forEach((p) =>
+      p.setSize({ width: Math.max(280, p.root.parentElement.clientWidth - 16), height: 200 })));
+  },
   show(c) {
     ctx = c;
-    if (!wired) {
-      $('usage-tenant').addEventListener('change', refresh);
-      $('usage-refresh').addEventListener('click', refresh);
-      window.addEventListener('resize', () => plots.forEach((p) =>
-        p.setSize({ width: Math.max(280, p.root.parentElement.clientWidth - 16), height: 200 })));
-      wired = true;
-    }
     if (ctx.admin) {
       fillSelect($('usage-tenant'), ['', ...ctx.tenantNames], ['All tenants', ...ctx.tenantNames]);
     }
