@@ -25,6 +25,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -140,15 +141,18 @@ class ConsoleIT {
         byTestId("max-tokens").clear();
         byTestId("max-tokens").sendKeys("24");
         byTestId("prompt").sendKeys("<script>");
+        byTestId("lm-infinite").click();
         byTestId("send").click();
         String served = service.as(tenant[1]).contentType("application/json")
-                .body(Map.of("model", "demo-llama", "prompt", "<script>", "max_tokens", 24, "temperature", 0, "top_p", 1))
+                .body(Map.of("model", "demo-llama", "prompt", "<script>", "max_tokens", 24, "temperature", 0, "top_p", 1,
+                        "attention", Map.of("type", "lm-infinite")))
                 .post("/v1/completions").then().statusCode(200).extract().path("choices[0].text");
         assertThat(served).containsPattern("<[a-z]+>");
         assertThat(streamed("output").strip()).isEqualTo(served.strip());
         assertThat(browser.findElements(By.cssSelector("[data-testid=output] *"))).isEmpty();
 
         // the same prompt to two models at once
+        byTestId("lm-infinite").click();
         byTestId("prompt").clear();
         byTestId("prompt").sendKeys("Returns the number of elements in this");
         byTestId("compare").click();
@@ -180,8 +184,13 @@ class ConsoleIT {
     @Test
     void theAdminCreatesAndDeletesATenantAndARevokedKeyIsRefused() throws Exception {
         String[] holder = newTenant("keys");
-        login(ADMIN);
-        assertThat(byTestId("whoami").getText()).isEqualTo("admin");
+        // by keyboard: Enter logs in, focus lands on the navigation and Tab walks it
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("[data-testid=api-key]")))
+                .sendKeys(ADMIN, Keys.ENTER);
+        wait.until(ExpectedConditions.textToBe(By.cssSelector("[data-testid=whoami]"), "admin"));
+        assertThat(browser.switchTo().activeElement().getDomAttribute("data-testid")).isEqualTo("nav-adapters");
+        browser.switchTo().activeElement().sendKeys(Keys.TAB);
+        assertThat(browser.switchTo().activeElement().getDomAttribute("data-testid")).isEqualTo("nav-tenants");
 
         byTestId("nav-tenants").click();
         String doomed = "doomed-" + UUID.randomUUID().toString().substring(0, 8);

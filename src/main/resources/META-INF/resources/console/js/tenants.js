@@ -14,6 +14,12 @@ function showIssued(issued) {
   $('issued-copy').focus();
 }
 
+function closeIssued() {
+  $('issued').hidden = true;
+  $('issued-key').textContent = '';
+  $('issued-copy').textContent = 'Copy';
+}
+
 async function act(fn) {
   showError($('tenants-error'), null);
   try {
@@ -37,6 +43,9 @@ async function showKeys(name) {
       onclick: () => act(async () => {
         if (await confirmDialog('Revoke key ' + k.prefix + '… of ' + name + '? Calls with it are refused at once.')) {
           await call('DELETE', tenantPath(name) + '/keys/' + k.id);
+          if ($('issued-key').textContent.startsWith(k.prefix)) {
+            closeIssued();   // no use showing a key that is refused now
+          }
           await showKeys(name);
         }
       }) }, 'Revoke')))));
@@ -84,11 +93,7 @@ function wire() {
     await navigator.clipboard.writeText($('issued-key').textContent);
     $('issued-copy').textContent = 'Copied';
   }));
-  $('issued-close').addEventListener('click', () => {
-    $('issued').hidden = true;
-    $('issued-key').textContent = '';
-    $('issued-copy').textContent = 'Copy';
-  });
+  $('issued-close').addEventListener('click', closeIssued);
 }
 
 export default {
