@@ -27,6 +27,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -86,7 +87,8 @@ class ConsoleIT {
                 .usingDriverExecutable(new File(System.getProperty("tessera.it.chromedriver", "/usr/bin/chromedriver")))
                 .usingAnyFreePort().build();
         browser = new ChromeDriver(driver, options);
-        wait = new WebDriverWait(browser, WAIT);
+        // tables are drawn afresh after each change: an element found a moment before may be gone
+        wait = (WebDriverWait) new WebDriverWait(browser, WAIT).ignoring(StaleElementReferenceException.class);
         browser.get(service.url() + "/console");
     }
 
@@ -225,11 +227,40 @@ class ConsoleIT {
         assertThat(byTestId("login-error").getText()).contains("invalid API key");
         screenshot("login");
 
-        // a narrow window: the admin's adapters of a tenant, one column
+        // the admin pins and unpins a tenant's adapter and deletes it after confirming; in a narrow window
+        service.as(ADMIN).multiPart("file", "a.zip", Files.readAllBytes(adapterZip), "application/octet-stream")
+                .multiPart("name", "held").multiPart("tenant", holder[0]).post("/v1/admin/adapters").then().statusCode(201);
         login(ADMIN);
-        new Select(byTestId("adapters-tenant")).selectByValue(holder[0]);
         browser.manage().window().setSize(new Dimension(420, 800));
+        new Select(byTestId("adapters-tenant")).selectByValue(holder[0]);
+        adapterRow("held").findElement(By.cssSelector("[data-testid=pin]")).click();
+        wait.until(d -> adapterRow("held").getText().contains("yes"));
         screenshot("adapters-narrow");
+        adapterRow("held").findElement(By.cssSelector("[data-testid=unpin]")).click();
+        wait.until(d -> !adapterRow("held").findElements(By.cssSelector("[data-testid=pin]")).isEmpty());
+        WebElement held = adapterRow("held");
+        held.findElement(By.cssSelector("[data-testid=delete]")).click();
+        confirm();
+        wait.until(ExpectedConditions.stalenessOf(held));
+        assertThat(browser.findElements(By.cssSelector("[data-testid=adapter-row]"))).isEmpty();
+        service.as(ADMIN).get("/v1/admin/adapters/held?tenant=" + holder[0]).then().statusCode(404);
+    }
+
+    @Test
+    void aFileDroppedOnTheUploadBoxGoesUpAndItsRefusalIsShownAsTheServiceWordsIt() {
+        String[] tenant = newTenant("drop");
+        login(tenant[1]);
+        byTestId("upload-name").sendKeys("dropped");
+        // what a drag from the desktop delivers: a drop event whose dataTransfer holds the file
+        browser.executeScript("const dt = new DataTransfer();"
+                + "dt.items.add(new File(['not an archive'], 'notes.txt', {type: 'text/plain'}));"
+                + "arguments[0].dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));",
+                byTestId("dropzone"));
+        wait.until(ExpectedConditions.attributeToBe(byTestId("upload-progress"), "data-state", "failed"));
+        String refusal = service.as(tenant[1]).multiPart("file", "notes.txt", "not an archive".getBytes(), "text/plain")
+                .multiPart("name", "dropped").post("/v1/admin/adapters").then().statusCode(400).extract().path("error.message");
+        assertThat(byTestId("upload-status").getText()).isEqualTo(refusal);
+        assertThat(browser.findElements(By.cssSelector("[data-testid=adapter-row]"))).isEmpty();
     }
 
     @Test

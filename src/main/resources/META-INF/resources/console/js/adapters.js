@@ -57,13 +57,13 @@ function row(a, list) {
   const active = a.active_version === undefined || a.active_version === null ? 'none' : 'v' + a.active_version;
   return el('tr', { dataset: { testid: 'adapter-row', name: a.name, activeVersion: a.active_version ?? '' } },
     el('th', { scope: 'row' }, a.name),
-    el('td', {}, a.kind ?? '–'),
-    el('td', {}, rankOrTokens(a)),
-    el('td', { dataset: { testid: 'active-version' } }, active),
-    el('td', { className: 'num' }, bytes(a.size_bytes)),
-    el('td', {}, a.tier ?? '–'),
-    el('td', {}, a.pinned ? 'yes' : 'no'),
-    el('td', {}, versionPicker(a, list)),
+    el('td', { dataset: { label: 'Kind' } }, a.kind ?? '–'),
+    el('td', { dataset: { label: 'Rank / tokens' } }, rankOrTokens(a)),
+    el('td', { dataset: { label: 'Active', testid: 'active-version' } }, active),
+    el('td', { className: 'num', dataset: { label: 'Size' } }, bytes(a.size_bytes)),
+    el('td', { dataset: { label: 'Tier' } }, a.tier ?? '–'),
+    el('td', { dataset: { label: 'Pinned' } }, a.pinned ? 'yes' : 'no'),
+    el('td', { dataset: { label: 'Versions' } }, versionPicker(a, list)),
     actions);
 }
 
