@@ -67,6 +67,11 @@ public class Inference {
         int virtualTokens() {
             return adapter == null ? 0 : adapter.virtualTokens();
         }
+
+        /** The name usage is counted under: as asked, but {@code name@N} as the registry numbers it (no leading zeros). */
+        String usageName() {
+            return adapter == null || name.indexOf('@') < 0 ? name : adapter.name() + "@" + adapter.version();
+        }
     }
 
     /** A request's output: tokens, then one {@link Done}. */
@@ -147,7 +152,7 @@ public class Inference {
                         @Override
                         public void onUsage(int promptTokens, int generatedTokens) {
                             // billed as consumed: a stream that is cancelled, fails or times out pays what it used
-                            accounting.charge(who, target.name(), charged ? 0 : 1, promptTokens, generatedTokens);
+                            accounting.charge(who, target.usageName(), charged ? 0 : 1, promptTokens, generatedTokens);
                             charged = true;
                         }
 

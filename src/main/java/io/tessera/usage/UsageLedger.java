@@ -1,6 +1,7 @@
 package io.tessera.usage;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
@@ -29,7 +30,8 @@ import javax.sql.DataSource;
  * Usage per tenant, model and minute, counted in memory and written to Postgres in batches ({@code usage_minute}), so
  * that no request waits on Postgres; rolled up into hours ({@code usage_hour}) once two hours old. A write that fails
  * (Postgres away) keeps its counts for the next one; at most {@value #MAX_PENDING} (tenant, model, minute) entries wait,
- * further new ones are dropped and counted ({@code tessera_usage_dropped_total}).
+ * further new ones are dropped and counted ({@code tessera_usage_dropped_total}; {@code tessera_usage_pending} shows the
+ * entries waiting).
  */
 @ApplicationScoped
 public class UsageLedger {
@@ -88,6 +90,8 @@ public class UsageLedger {
         dropped = Counter.builder("tessera.usage.dropped")
                 .description("Usage charges left out of the per-minute usage table: too many were waiting for Postgres")
                 .register(registry);
+        Gauge.builder("tessera.usage.pending", pending, Map::size)
+                .description("Usage entries (tenant, model, minute) waiting to be written to Postgres").register(registry);
     }
 
     /** Counts usage at {@code at}; returns at once. */

@@ -82,7 +82,7 @@ class UsageSeriesApiTest {
         }
         long before = Instant.now().getEpochSecond();
         Used a1 = complete(a[1], adapter, "The cat sat", 5);
-        Used a2 = complete(a[1], adapter + "@1", "Hello there", 7);
+        Used a2 = complete(a[1], adapter + "@01", "Hello there", 7);   // counted as the registry numbers it: @1
         Used a3 = complete(a[1], "demo-llama", "One two three", 3);
         Used b1 = complete(b[1], adapter, "Another tenant", 4);
         awaitRequests(a[1], adapter, 1);
