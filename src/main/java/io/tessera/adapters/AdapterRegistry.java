@@ -33,6 +33,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * The adapter registry: uploads are checked completely, then the blob is written, then the rows in one
@@ -134,11 +136,19 @@ public class AdapterRegistry {
         return new Uploaded(AdapterViews.view(a, activate ? v : activeOf(a)), AdapterViews.view(v, a.activeVersion));
     }
 
-    public List<AdapterView> list(Caller caller, String tenantName) {
+    /** The tenant's adapters by name, each with its versions; two queries however many there are. */
+    public List<AdapterDetail> list(Caller caller, String tenantName) {
         return Db.tx(() -> {
             Tenant t = tenant(caller, tenantName);
-            return RegisteredAdapter.<RegisteredAdapter>list("tenant = ?1 order by name", t).stream()
-                    .map(a -> AdapterViews.view(a, activeOf(a))).toList();
+            Map<Long, List<AdapterVersion>> versions = AdapterVersion.<AdapterVersion>list(
+                    "adapter.tenant = ?1 order by version", t).stream().collect(Collectors.groupingBy(v -> v.adapter.id));
+            return RegisteredAdapter.<RegisteredAdapter>list("tenant = ?1 order by name", t).stream().map(a -> {
+                List<AdapterVersion> vs = versions.getOrDefault(a.id, List.of());
+                AdapterVersion active = vs.stream().filter(v -> a.activeVersion != null && v.version == a.activeVersion)
+                        .findFirst().orElse(null);
+                return new AdapterDetail(AdapterViews.view(a, active),
+                        vs.stream().map(v -> AdapterViews.view(v, a.activeVersion)).toList());
+            }).toList();
         });
     }
 

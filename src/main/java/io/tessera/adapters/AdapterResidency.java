@@ -3,6 +3,7 @@ package io.tessera.adapters;
 import io.tessera.adapters.AdapterResolver.Resolved;
 import io.tessera.engine.adapter.Adapter;
 import io.tessera.engine.adapter.AdapterLoader;
+import io.tessera.engine.adapter.AdapterTable;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.nio.file.Path;
@@ -29,6 +30,15 @@ public class AdapterResidency implements AdapterResolver.Listener {
     /** The validated adapter of a version, from host memory or (on a miss) from its blob. */
     public Adapter load(String sha256, Path dir) {
         return host.get(sha256, () -> new AdapterLoader(base.model()).load(dir));
+    }
+
+    /**
+     * The highest tier holding the version whose blob is {@code sha256}: {@code engine} (resident in {@code engine}, the
+     * engine's table keyed by blob, absent before the model is loaded), {@code host} (validated in host memory) or
+     * {@code store}.
+     */
+    public String tier(Optional<AdapterTable> engine, String sha256) {
+        return engine.filter(t -> t.isResident(sha256)).isPresent() ? "engine" : host.contains(sha256) ? "host" : "store";
     }
 
     @Override

@@ -39,6 +39,14 @@ public final class AdapterViews {
     public record AdapterDetail(AdapterView adapter, List<VersionView> versions) {
     }
 
+    /**
+     * A listing's row: the adapter as {@link AdapterView} shows it, its versions, and the highest tier holding its active
+     * version ({@code engine}, {@code host} or {@code store}; null while none is active).
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record AdapterListing(@JsonUnwrapped AdapterView adapter, List<VersionView> versions, String tier) {
+    }
+
     static AdapterView view(RegisteredAdapter a, AdapterVersion active) {
         return new AdapterView(a.tenant.name, a.name, a.kind.name(), a.baseModel, a.activeVersion, a.pinned,
                 active == null ? null : active.rank, active == null ? null : active.virtualTokens,

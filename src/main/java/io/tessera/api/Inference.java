@@ -5,7 +5,7 @@ import io.quarkus.security.identity.SecurityIdentity;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.operators.multi.processors.UnicastProcessor;
 import io.tessera.adapters.AdapterCatalog;
-import io.tessera.adapters.HostAdapterCache;
+import io.tessera.adapters.AdapterResidency;
 import io.tessera.engine.AttentionPolicy;
 import io.tessera.engine.sampling.SamplingParams;
 import io.tessera.engine.structured.Schema;
@@ -24,6 +24,7 @@ import io.tessera.service.ServingState;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.util.Optional;
 import java.util.function.Function;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.RestMulti;
@@ -47,7 +48,7 @@ public class Inference {
     AdapterCatalog catalog;
 
     @Inject
-    HostAdapterCache hostTier;
+    AdapterResidency residency;
 
     @Inject
     SecurityIdentity identity;
@@ -65,6 +66,11 @@ public class Inference {
     record Target(String name, AdapterRef adapter) {
         int virtualTokens() {
             return adapter == null ? 0 : adapter.virtualTokens();
+        }
+
+        /** The name usage is counted under: as asked, but {@code name@N} as the registry numbers it (no leading zeros). */
+        String usageName() {
+            return adapter == null || name.indexOf('@') < 0 ? name : adapter.name() + "@" + adapter.version();
         }
     }
 
@@ -133,7 +139,8 @@ public class Inference {
                     scheduler.maxNewTokens());
             if (target.adapter() != null) {
                 // looked at before the submit, whose prefetch starts moving it up
-                request.response().headers().set(TIER_HEADER, tier(host, target.adapter().key()));
+                String tier = residency.tier(Optional.of(host.adapters()), target.adapter().key());
+                request.response().headers().set(TIER_HEADER, tier);
             }
             UnicastProcessor<Event> events = UnicastProcessor.create();
             Scheduler.Handle handle = place.submit(
@@ -145,7 +152,7 @@ public class Inference {
                         @Override
                         public void onUsage(int promptTokens, int generatedTokens) {
                             // billed as consumed: a stream that is cancelled, fails or times out pays what it used
-                            accounting.charge(who, target.name(), charged ? 0 : 1, promptTokens, generatedTokens);
+                            accounting.charge(who, target.usageName(), charged ? 0 : 1, promptTokens, generatedTokens);
                             charged = true;
                         }
 
@@ -171,11 +178,6 @@ public class Inference {
                 handle.cancel();
             });
         }
-    }
-
-    /** The highest tier holding the adapter of engine key {@code key} (the key is its blob's SHA-256, as the host tier's). */
-    private String tier(ModelHost host, String key) {
-        return host.adapters().isResident(key) ? "engine" : hostTier.contains(key) ? "host" : "store";
     }
 
     /** Builds the tokenizer's vocabulary trie on first use; a tokenizer it cannot read is the request's problem. */

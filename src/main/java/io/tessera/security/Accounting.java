@@ -2,15 +2,18 @@ package io.tessera.security;
 
 import io.tessera.cluster.RateLimiter;
 import io.tessera.cluster.UsageCounters;
+import io.tessera.usage.UsageLedger;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.time.Instant;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.microprofile.context.ManagedExecutor;
 
 /**
  * Admission (rate limits) before a request, accounting (tokens, usage) as it runs; the admin key is not counted.
- * Tokens are charged as the engine consumes them, so a request that ends early pays for what it used.
+ * Tokens are charged as the engine consumes them, so a request that ends early pays for what it used: into Redis'
+ * totals (the rate limits, {@code /v1/admin/usage}) and the per-minute ledger in Postgres (charts).
  */
 @ApplicationScoped
 public class Accounting {
@@ -18,6 +21,8 @@ public class Accounting {
     RateLimiter limiter;
     @Inject
     UsageCounters usage;
+    @Inject
+    UsageLedger ledger;
     // charges come from the scheduler's delivery thread, which must never wait on Redis
     @Inject
     ManagedExecutor background;
@@ -68,6 +73,7 @@ public class Accounting {
             if (m != null) {
                 limiter.spent(a.tenantId(), m.promptTokens() + m.completionTokens());
                 usage.record(a.tenantId(), a.model(), m.requests(), m.promptTokens(), m.completionTokens());
+                ledger.add(a.tenantId(), a.model(), Instant.now(), m.requests(), m.promptTokens(), m.completionTokens());
             }
         }
     }

@@ -55,6 +55,7 @@ public class ServiceMetrics implements SchedulerObserver {
     /** Label to its meters; guarded by this. */
     private final Map<String, Meters> byLabel = new HashMap<>();
     private DistributionSummary batchSize;
+    private final TokenRate generated = new TokenRate();
     private volatile String model = "unknown";
 
     /** Starts the gauges over a running scheduler. */
@@ -94,11 +95,18 @@ public class ServiceMetrics implements SchedulerObserver {
     @Override
     public void firstToken(GenerationRequest r, long nanos) {
         meters(r).ttft().record(nanos, TimeUnit.NANOSECONDS);
+        generated.add(System.currentTimeMillis(), 1);
     }
 
     @Override
     public void interToken(GenerationRequest r, long nanos) {
         meters(r).interToken().record(nanos, TimeUnit.NANOSECONDS);
+        generated.add(System.currentTimeMillis(), 1);
+    }
+
+    /** Tokens generated per second, all requests together, over the last {@value TokenRate#SECONDS} seconds. */
+    public double tokensPerSecond() {
+        return generated.perSecond(System.currentTimeMillis());
     }
 
     @Override

@@ -126,6 +126,11 @@ public class ServingState {
         return h;
     }
 
+    /** The model once loaded, without asking for it to be (a listing shows what it can). */
+    public Optional<ModelHost> loaded() {
+        return Optional.ofNullable(host);
+    }
+
     /** The shutdown switch: readiness down, new requests 503, what runs goes on. */
     public void drain() {
         if (phase == Phase.READY) {

@@ -294,6 +294,14 @@ class ObservabilityApiTest extends ServiceTest {
         answers.add(answer("get", adapters, 403, as(tenant[1]).queryParam("tenant", "demo").get(adapters)));
         answers.add(answer("get", adapters + "/{name}", 200, as(tenant[1]).get(adapters + "/openapi-lora")));
         answers.add(answer("get", adapters + "/{name}", 404, as(tenant[1]).get(adapters + "/missing")));
+        String series = "/v1/admin/usage/series";
+        answers.add(answer("get", series, 200, as(tenant[1]).queryParam("range", "hour").get(series)));
+        answers.add(answer("get", series, 400, as(tenant[1]).queryParam("range", "week").get(series)));
+        answers.add(answer("get", series, 401, as(null).queryParam("range", "hour").get(series)));
+        answers.add(answer("get", series, 403, as(tenant[1]).queryParam("range", "hour").queryParam("tenant", "demo").get(series)));
+        answers.add(answer("get", series, 404, as(admin).queryParam("range", "day").queryParam("tenant", "missing").get(series)));
+        answers.add(answer("get", "/v1/admin/live", 200, as(tenant[1]).get("/v1/admin/live")));
+        answers.add(answer("get", "/v1/admin/live", 401, as(null).get("/v1/admin/live")));
         answers.add(answer("post", "/v1/admin/tenants", 201, as(admin).contentType("application/json")
                 .body(Map.of("name", "openapi-" + UUID.randomUUID().toString().substring(0, 8))).post("/v1/admin/tenants")));
         answers.add(answer("post", "/v1/admin/tenants", 400, as(admin).contentType("application/json")

@@ -4,12 +4,18 @@ import static io.tessera.persistence.RegistryException.Problem.INVALID;
 
 import io.quarkus.security.identity.SecurityIdentity;
 import io.tessera.adapters.AdapterRegistry;
+import io.tessera.adapters.AdapterResidency;
 import io.tessera.adapters.AdapterViews.AdapterDetail;
+import io.tessera.adapters.AdapterViews.AdapterListing;
 import io.tessera.adapters.AdapterViews.AdapterView;
 import io.tessera.adapters.AdapterViews.Uploaded;
+import io.tessera.adapters.AdapterViews.VersionView;
 import io.tessera.api.ErrorResponse;
+import io.tessera.engine.adapter.AdapterTable;
 import io.tessera.persistence.RegistryException;
+import io.tessera.runtime.ModelHost;
 import io.tessera.security.Caller;
+import io.tessera.service.ServingState;
 import io.tessera.store.InsufficientStorageException;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
@@ -26,6 +32,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
@@ -49,6 +56,10 @@ public class AdaptersResource {
     AdapterRegistry registry;
     @Inject
     SecurityIdentity identity;
+    @Inject
+    AdapterResidency residency;
+    @Inject
+    ServingState state;
 
     @POST
     @Consumes(MediaType.MULTIPART_FORM_DATA)
@@ -91,8 +102,11 @@ public class AdaptersResource {
 
     @GET
     @Operation(operationId = "listAdapters")
-    public Map<String, List<AdapterView>> list(@QueryParam("tenant") String tenant) {
-        return Map.of("data", registry.list(Caller.of(identity), tenant));
+    public Map<String, List<AdapterListing>> list(@QueryParam("tenant") String tenant) {
+        Optional<AdapterTable> engine = state.loaded().map(ModelHost::adapters);
+        return Map.of("data", registry.list(Caller.of(identity), tenant).stream().map(d -> new AdapterListing(d.adapter(),
+                d.versions(), d.versions().stream().filter(VersionView::active).findFirst()
+                        .map(v -> residency.tier(engine, v.sha256())).orElse(null))).toList());
     }
 
     @GET

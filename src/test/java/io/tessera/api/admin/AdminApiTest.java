@@ -3,9 +3,12 @@ package io.tessera.api.admin;
 import static io.restassured.RestAssured.given;
 import static io.tessera.api.admin.AdminApi.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
 
 import io.quarkus.runtime.configuration.MemorySize;
@@ -160,6 +163,36 @@ class AdminApiTest {
         // a LoRA upload under a DoRA's name is another kind
         AdminApi.upload(t[1], null, "research-dora", AdminApi.seedZip("research-lora"), "lora.zip", null).then().statusCode(422)
                 .body("error.message", equalTo("adapter research-dora is DORA; the upload is LORA (upload it under another name)"));
+    }
+
+    /** What the console lists per adapter: kind, rank, versions, the active one and its size, residency tier, pin. */
+    @Test
+    void listingShowsVersionsTierAndPin() throws IOException {
+        String[] t = AdminApi.newTenant("listing");
+        byte[] lora = AdminApi.seedZip("research-lora");
+        AdminApi.upload(t[1], null, "listed", lora, "listed.zip", null).then().statusCode(201);
+        AdminApi.upload(t[1], null, "listed", lora, "listed.zip", "false").then().statusCode(201);
+        String row = "data.find { it.name == 'listed' }";
+        var list = given().auth().oauth2(t[1]).get("/v1/admin/adapters").then().statusCode(200)
+                .body(row + ".kind", equalTo("LORA")).body(row + ".rank", equalTo(16))
+                .body(row + ".active_version", equalTo(1)).body(row + ".pinned", equalTo(false))
+                .body(row + ".versions.version", contains(1, 2)).body(row + ".versions.active", contains(true, false))
+                .body(row + ".versions.created_at", everyItem(notNullValue()))
+                .extract().jsonPath();
+        long size = list.getLong(row + ".size_bytes");
+        assertThat(size).isPositive();
+        assertThat(list.getList(row + ".versions.size_bytes", Long.class)).containsExactly(size, size);
+        assertThat(list.getString(row + ".tier")).isIn("engine", "host", "store");
+
+        // served once: resident in the engine, as the completion's header said
+        String tier = given().auth().oauth2(t[1]).contentType("application/json")
+                .body(Map.of("model", "listed", "prompt", "x", "max_tokens", 1)).post("/v1/completions").then().statusCode(200)
+                .extract().header("X-Tessera-Adapter-Tier");
+        assertThat(tier).isIn("engine", "host", "store");
+        given().auth().oauth2(t[1]).get("/v1/admin/adapters").then().body(row + ".tier", equalTo("engine"));
+        given().auth().oauth2(ADMIN).queryParam("tenant", t[0]).post("/v1/admin/adapters/listed/pin").then().statusCode(200);
+        given().auth().oauth2(ADMIN).queryParam("tenant", t[0]).get("/v1/admin/adapters").then()
+                .body(row + ".pinned", equalTo(true)).body(row + ".tier", equalTo("engine"));
     }
 
     @Test

@@ -10,17 +10,21 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.tessera.api.RegistryInferenceTest;
 import io.tessera.testing.OwnPostgresProfile;
+import io.tessera.usage.UsageLedger;
+import jakarta.inject.Inject;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
 /**
  * Postgres stops under a running service: adapters already resident keep serving (also past the resolution and
- * key cache lifetimes), admin calls answer 503, and everything recovers when it is back.
+ * key cache lifetimes), admin calls answer 503, usage waits in memory, and everything recovers when it is back.
  */
 @QuarkusTest
 @TestProfile(OwnPostgresProfile.class)
 class PostgresDownTest {
+    @Inject
+    UsageLedger ledger;
 
     @Test
     void residentAdaptersServeAdminAnswers503AndAllRecovers() throws Exception {
@@ -44,12 +48,27 @@ class PostgresDownTest {
             Thread.sleep(1500);
             assertThat(RegistryInferenceTest.text(t[1], "research-lora")).isEqualTo(greedy);
             RegistryInferenceTest.complete(t[1], "demo-llama").then().statusCode(200);
+            // the usage counted meanwhile waits in memory: writing it fails and keeps it for the next try
+            await("a usage write fails").atMost(Duration.ofSeconds(30)).until(() -> !ledger.flush());
+            given().auth().oauth2(t[1]).queryParam("range", "hour").get("/v1/admin/usage/series").then().statusCode(503);
         } finally {
             OwnPostgresProfile.postgres().resume();
         }
         await("admin calls answer again").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
                 .until(() -> given().auth().oauth2(t[1]).get("/v1/admin/adapters").statusCode() == 200);
         given().auth().oauth2(t[1]).get("/v1/admin/adapters").then().statusCode(200).body("data.name", hasItem("research-lora"));
+        // nothing lost: three research-lora requests of 32 tokens each (one before the outage), one of the base model
+        await("the kept usage is written").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .until(() -> given().auth().oauth2(t[1]).queryParam("range", "hour").get("/v1/admin/usage/series")
+                        .then().statusCode(200).extract().jsonPath().getList("series").size() == 2);
+        var series = given().auth().oauth2(t[1]).queryParam("range", "hour").get("/v1/admin/usage/series").then()
+                .extract().jsonPath();
+        assertThat(series.getList("series.find { it.model == 'research-lora' }.points.requests", Integer.class)
+                .stream().mapToInt(Integer::intValue).sum()).isEqualTo(3);
+        assertThat(series.getList("series.find { it.model == 'research-lora' }.points.completion_tokens", Integer.class)
+                .stream().mapToInt(Integer::intValue).sum()).isEqualTo(96);
+        assertThat(series.getList("series.find { it.model == 'demo-llama' }.points.requests", Integer.class)
+                .stream().mapToInt(Integer::intValue).sum()).isEqualTo(1);
         assertThat(RegistryInferenceTest.text(t[1], "research-lora")).isEqualTo(greedy);
         AdminApi.newTenant("pgback");
     }
