@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import io.tessera.engine.Rows;
 import io.tessera.engine.Site;
 import io.tessera.engine.Tensors;
 import java.util.Arrays;
@@ -41,9 +42,10 @@ final class RankBucket {
     }
 
     /**
-     * One slot's weights as plain matrices for a step whose rows all use it: A [in, chunks * rank] (a transposed
-     * view of the stack) and B as linear's weight view [out, chunks * rank] of the [chunks * rank, out] matrix,
-     * block-diagonal over the chunks (a copy when there are several, zeros off the diagonal).
+     * One slot's weights as plain matrices for a step whose rows all use it: A [in, modules * rank] and B as linear's
+     * weight view [out, modules * rank] of the [modules * rank, out] matrix, each module's block in its own columns.
+     * With one chunk, both are views of the stack; with several, copies with each module's A once (the stack repeats
+     * it per chunk) and zeros off the modules' blocks of B.
      */
     record SingleWeights(int slot, int version, NDManager manager, NDArray[][] a, NDArray[][] bT) {
     }
@@ -277,20 +279,47 @@ final class RankBucket {
             int si = site.ordinal();
             SiteLayout layout = layouts[si];
             int c = layout.chunks();
-            // eye [c, 1, c, 1] times B [c, r, 1, width] = [c, r, c, width]: chunk k's B in block (k, k)
-            NDArray eye = c == 1 ? null : m.eye(c).toType(geo.model().dtype(), false).reshape(c, 1, c, 1);
+            int r = layout.rank();
+            // a module spanning several chunks has its A repeated in each: keep its first, and let that block of B
+            // feed all of the module's chunks. owner [modules, 1, c, 1] (1 where module j owns chunk k) times B as
+            // [1, r, c, width] = [modules, r, c, width]: the modules' B in their own columns, zeros elsewhere
+            int[] firstChunk = c == 1 ? null : firstChunks(site, layout);
+            int mods = c == 1 ? 1 : firstChunk.length;
+            NDArray owner = c == 1 ? null : Tensors.create(m, owners(site, layout), new Shape(mods, 1, c, 1), geo.model().dtype());
+            NDArray firsts = c == 1 ? null : m.create(Arrays.stream(firstChunk).asLongStream().toArray());
             for (int l = 0; l < geo.layers(); l++) {
                 NDArray as = a[l][si].get(new NDIndex("{}", slot));
                 NDArray bs = b[l][si].get(new NDIndex("{}", slot));
                 as.attach(m);
                 bs.attach(m);
-                NDArray bd = c == 1 ? bs : eye.mul(bs.reshape(c, layout.rank(), 1, layout.width())).reshape((long) c * layout.rank(), -1);
+                if (c > 1) {
+                    as = Rows.select(as.reshape(c, (long) r * layout.in()), firsts).reshape((long) mods * r, layout.in());
+                    bs = owner.mul(bs.transpose(1, 0, 2).reshape(1, r, c, layout.width())).reshape((long) mods * r, -1);
+                }
                 wa[l][si] = as.transpose();
-                wbT[l][si] = bd.transpose();
+                wbT[l][si] = bs.transpose();
             }
         }
         single = new SingleWeights(slot, version, m, wa, wbT);
         return single;
+    }
+
+    /** Per module of the site, the first of its chunks. */
+    private int[] firstChunks(Site site, SiteLayout layout) {
+        return site.modules.stream().mapToInt(mod -> geo.model().outputRange(site, mod)[0] / layout.width()).toArray();
+    }
+
+    /** [modules, chunks] 1 where the module's outputs hold the chunk. */
+    private float[] owners(Site site, SiteLayout layout) {
+        int c = layout.chunks();
+        float[] own = new float[site.modules.size() * c];
+        for (int j = 0; j < site.modules.size(); j++) {
+            int[] range = geo.model().outputRange(site, site.modules.get(j));
+            for (int k = range[0] / layout.width(); k < range[1] / layout.width(); k++) {
+                own[j * c + k] = 1;
+            }
+        }
+        return own;
     }
 
     int highestUsed() {
