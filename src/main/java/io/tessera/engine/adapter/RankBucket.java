@@ -13,10 +13,11 @@ import java.util.EnumSet;
 
 /**
  * The LoRA slots of one rank bucket: per site, A and B of every layer and slot in one [layers, slots, ...] stack (see
- * {@link SiteLayout}), s folded into B, read per layer through views; one install or reset is one copy per stack. On CPU the stacks are made for the residency budget's worth of slots
- * at once and left unwritten (address space: pages are touched as slots fill), so installs never copy the stacks;
- * past it (pinned or held adapters) and on a GPU they double when full. Slots from the highest used one up are
- * never read; a freed slot is zeroed, so every slot below it holds an adapter or zeros.
+ * {@link SiteLayout}), s folded into B, read per layer through views; one install or reset is one copy per stack.
+ * On CPU the stacks are made for the residency budget's worth of slots at once and left unwritten (address space:
+ * pages are touched as slots fill), so installs never copy the stacks; past it (pinned or held adapters) and on a
+ * GPU they double when full. Slots from the highest used one up are never read; a freed slot is zeroed, so every
+ * slot below it holds an adapter or zeros.
  */
 final class RankBucket {
     /** Slots reserved up front at most, whatever the budget. */
