@@ -359,6 +359,8 @@ public final class Bench implements Runnable {
                 dirs.add(writeRandomLora(dir.resolve("a" + i), engine.config(), rank, rnd));
             }
             AdapterLoader loader = new AdapterLoader(engine.model());
+            // sized as the service sizes it: for tessera.adapters.budget-bytes' default
+            engine.adapters().reserve(1L << 30);
             double[] loadMs = new double[count];
             double[] loadCpuMs = new double[count];
             ResidentAdapter[] resident = new ResidentAdapter[count];

@@ -15,6 +15,7 @@ public final class AdapterBank implements AutoCloseable {
     private final DecoderModel model;
     private final NDManager manager;
     private final Map<AdapterStore.Type, AdapterStore> stores = new LinkedHashMap<>();
+    private long budgetBytes;
 
     AdapterBank(DecoderModel model, NDManager parent) {
         this.model = model;
@@ -24,6 +25,11 @@ public final class AdapterBank implements AutoCloseable {
     /** Engine bytes the adapter will occupy once installed: what a residency budget must make room for. */
     public long bytes(AdapterWeights adapter) {
         return store(adapter).bytes(adapter);
+    }
+
+    /** The residency budget the stores made from now on size their tables for (see {@link AdapterStore#reserve}). */
+    public void reserve(long bytes) {
+        budgetBytes = bytes;
     }
 
     /** Copies a loaded adapter into its store's tensors under the given internal id. */
@@ -56,7 +62,11 @@ public final class AdapterBank implements AutoCloseable {
     }
 
     private AdapterStore store(AdapterWeights adapter) {
-        return stores.computeIfAbsent(adapter.storeType(), t -> t.create(model, manager));
+        return stores.computeIfAbsent(adapter.storeType(), t -> {
+            AdapterStore s = t.create(model, manager);
+            s.reserve(budgetBytes);
+            return s;
+        });
     }
 
     /**

@@ -25,6 +25,13 @@ public interface AdapterStore extends AutoCloseable {
 
     Placement install(AdapterWeights adapter);
 
+    /**
+     * The residency budget (engine bytes): a store may size its tables for it now, so that installing up to it never
+     * copies what is already installed. Called before the first install.
+     */
+    default void reserve(long budgetBytes) {
+    }
+
     /** Frees what the adapter occupied and zeroes it: a place used again carries nothing of it. */
     void reset(Placement placement);
 

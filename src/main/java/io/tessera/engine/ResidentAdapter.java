@@ -6,7 +6,8 @@ package io.tessera.engine;
  */
 public final class ResidentAdapter {
     final long id;
-    final AdapterWeights source;
+    // not the adapter itself: its host copy of the weights is garbage once installed
+    final int virtualTokens;
     final String label;   // what it was loaded as, for logs; never used to find it
     final AdapterStore store;
     final AdapterStore.Placement placement;
@@ -15,7 +16,7 @@ public final class ResidentAdapter {
 
     ResidentAdapter(long id, AdapterWeights source, String label, AdapterStore store, AdapterStore.Placement placement) {
         this.id = id;
-        this.source = source;
+        this.virtualTokens = source.virtualTokens();
         this.label = label;
         this.store = store;
         this.placement = placement;
@@ -26,7 +27,7 @@ public final class ResidentAdapter {
     }
 
     public int virtualTokens() {
-        return source.virtualTokens();
+        return virtualTokens;
     }
 
     /** Engine bytes it occupies (its share of the stores' tensors, not its file's size). */

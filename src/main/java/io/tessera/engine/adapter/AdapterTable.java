@@ -83,6 +83,7 @@ public final class AdapterTable {
         this.loader = loader;
         AdapterLoader files = new AdapterLoader(engine.model());
         this.source = source != null ? source : (key, dir) -> files.load(dir);
+        engine.submit(() -> engine.adapters().reserve(budgetBytes));
     }
 
     /** The internal id of a key: assigned on first sight, stable for the life of this table. */

@@ -25,6 +25,7 @@ final class LoraStore implements AdapterStore {
     private final NDManager manager;
     private final Map<Integer, RankBucket> buckets = new TreeMap<>();
     private DoraScales dora;   // made with the first DoRA adapter
+    private long budgetBytes;
 
     private LoraStore(DecoderModel model, NDManager parent) {
         this.geo = LoraSites.of(model);
@@ -46,8 +47,13 @@ final class LoraStore implements AdapterStore {
     }
 
     @Override
+    public void reserve(long bytes) {
+        budgetBytes = bytes;
+    }
+
+    @Override
     public Placement install(AdapterWeights adapter) {
-        RankBucket bucket = buckets.computeIfAbsent(RankBucket.rankOf(lora(adapter).maxRank()), r -> new RankBucket(geo, manager, r));
+        RankBucket bucket = buckets.computeIfAbsent(RankBucket.rankOf(lora(adapter).maxRank()), r -> new RankBucket(geo, manager, r, budgetBytes));
         int slot = bucket.install(lora(adapter));
         int row = 0;
         if (adapter instanceof DoraAdapter d) {

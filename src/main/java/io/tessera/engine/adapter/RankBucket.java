@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import io.tessera.engine.Rows;
 import io.tessera.engine.Site;
 import io.tessera.engine.Tensors;
 import java.util.Arrays;
@@ -11,19 +12,27 @@ import java.util.BitSet;
 import java.util.EnumSet;
 
 /**
- * The LoRA slots of one rank bucket: per layer and site, A and B of every slot stacked along the first dimension
- * (see {@link SiteLayout}), s folded into B. The stacks double when full; a freed slot is zeroed before reuse.
+ * The LoRA slots of one rank bucket: per site, A and B of every layer and slot in one [layers, slots, ...] stack (see
+ * {@link SiteLayout}), s folded into B, read per layer through views; one install or reset is one copy per stack.
+ * On CPU the stacks are made for the residency budget's worth of slots at once and left unwritten (address space:
+ * pages are touched as slots fill), so installs never copy the stacks; past it (pinned or held adapters) and on a
+ * GPU they double when full. Slots from the highest used one up are never read; a freed slot is zeroed, so every
+ * slot below it holds an adapter or zeros.
  */
 final class RankBucket {
+    /** Slots reserved up front at most, whatever the budget. */
+    private static final int MAX_RESERVED_SLOTS = 1 << 14;
     private final LoraSites geo;
     private final NDManager manager;
     final int rank;
     final SiteLayout[] layouts = new SiteLayout[LoraSites.SITE_COUNT];
     private final BitSet used = new BitSet();
-    private final NDArray[][] a;
+    private final NDArray[] aStack = new NDArray[LoraSites.SITE_COUNT];
+    private final NDArray[] bStack = new NDArray[LoraSites.SITE_COUNT];
+    private final NDArray[][] a;   // [layer][site]: views of the stacks
     private final NDArray[][] b;
     private EnumSet<Site>[] sites;   // per slot: the sites its adapter targets
-    private int capacity = 4;
+    private int capacity;
     // bumped whenever slot contents or the stacks change; cached SlotWeights of another version are stale
     private int version;
     private SlotWeights cached;
@@ -34,29 +43,46 @@ final class RankBucket {
     }
 
     /**
-     * One slot's weights as plain matrices for a step whose rows all use it: A [in, chunks * rank] (a transposed
-     * view of the stack) and B as linear's weight view [out, chunks * rank] of the [chunks * rank, out] matrix,
-     * block-diagonal over the chunks (a copy when there are several, zeros off the diagonal).
+     * One slot's weights as plain matrices for a step whose rows all use it: A [in, modules * rank] and B as linear's
+     * weight view [out, modules * rank] of the [modules * rank, out] matrix, each module's block in its own columns.
+     * With one chunk, both are views of the stack; with several, copies with each module's A once (the stack repeats
+     * it per chunk) and zeros off the modules' blocks of B.
      */
     record SingleWeights(int slot, int version, NDManager manager, NDArray[][] a, NDArray[][] bT) {
     }
 
     @SuppressWarnings("unchecked")
-    RankBucket(LoraSites geo, NDManager manager, int rank) {
+    RankBucket(LoraSites geo, NDManager manager, int rank, long budgetBytes) {
         this.geo = geo;
         this.manager = manager;
         this.rank = rank;
+        // a GPU allocation is memory, not address space: there the stacks grow with use
+        long reserve = manager.getDevice().isGpu() ? 0 : budgetBytes / slotBytes(geo, rank);
+        this.capacity = (int) Math.max(4, Math.min(reserve, MAX_RESERVED_SLOTS));
         this.sites = new EnumSet[capacity];
         this.a = new NDArray[geo.layers()][LoraSites.SITE_COUNT];
         this.b = new NDArray[geo.layers()][LoraSites.SITE_COUNT];
         for (Site site : geo.sites()) {
             layouts[site.ordinal()] = geo.layout(site, rank);
         }
+        for (Site site : geo.sites()) {
+            int si = site.ordinal();
+            aStack[si] = manager.create(layers(layouts[si].aShape(capacity)), geo.model().dtype());
+            bStack[si] = manager.create(layers(layouts[si].bShape(capacity)), geo.model().dtype());
+        }
+        layerViews();
+    }
+
+    private Shape layers(Shape perLayer) {
+        return new Shape(geo.layers()).addAll(perLayer);
+    }
+
+    private void layerViews() {
         for (int l = 0; l < geo.layers(); l++) {
             for (Site site : geo.sites()) {
-                SiteLayout layout = layouts[site.ordinal()];
-                a[l][site.ordinal()] = manager.zeros(layout.aShape(capacity), geo.model().dtype());
-                b[l][site.ordinal()] = manager.zeros(layout.bShape(capacity), geo.model().dtype());
+                int si = site.ordinal();
+                a[l][si] = aStack[si].get(l);
+                b[l][si] = bStack[si].get(l);
             }
         }
     }
@@ -83,16 +109,15 @@ final class RankBucket {
             grow(capacity * 2);
         }
         used.set(slot);
-        for (int l = 0; l < geo.layers(); l++) {
-            for (Site site : geo.sites()) {
-                int si = site.ordinal();
-                SiteLayout layout = layouts[si];
-                float[][] ab = hostSlot(lora, l, site, layout);
-                try (NDArray ha = Tensors.create(manager, ab[0], layout.aShape(1), geo.model().dtype());
-                     NDArray hb = Tensors.create(manager, ab[1], layout.bShape(1), geo.model().dtype())) {
-                    a[l][si].set(new NDIndex("{}:{}", slot, slot + 1), ha);
-                    b[l][si].set(new NDIndex("{}:{}", slot, slot + 1), hb);
-                }
+        for (Site site : geo.sites()) {
+            int si = site.ordinal();
+            SiteLayout layout = layouts[si];
+            float[][] ab = hostSlot(lora, site, layout);
+            NDIndex at = new NDIndex(":, {}:{}", slot, slot + 1);
+            try (NDArray ha = Tensors.create(manager, ab[0], layers(layout.aShape(1)), geo.model().dtype());
+                 NDArray hb = Tensors.create(manager, ab[1], layers(layout.bShape(1)), geo.model().dtype())) {
+                aStack[si].set(at, ha);
+                bStack[si].set(at, hb);
             }
         }
         EnumSet<Site> targeted = EnumSet.noneOf(Site.class);
@@ -106,11 +131,10 @@ final class RankBucket {
     void reset(int slot) {
         // set(index, Number) would leave its scalar in the bucket's manager: one per call, never freed
         try (NDArray zero = manager.zeros(new Shape(), geo.model().dtype())) {
-            for (int l = 0; l < geo.layers(); l++) {
-                for (Site site : geo.sites()) {
-                    a[l][site.ordinal()].set(new NDIndex("{}", slot), zero);
-                    b[l][site.ordinal()].set(new NDIndex("{}", slot), zero);
-                }
+            NDIndex at = new NDIndex(":, {}", slot);
+            for (Site site : geo.sites()) {
+                aStack[site.ordinal()].set(at, zero);
+                bStack[site.ordinal()].set(at, zero);
             }
         }
         sites[slot] = null;
@@ -138,12 +162,27 @@ final class RankBucket {
         return sites[slot];
     }
 
-    /** A^T [chunks * rank, in] and B [chunks, rank, width] of one site, zero where a module is not targeted. */
-    private float[][] hostSlot(LoraAdapter lora, int layer, Site site, SiteLayout layout) {
+    /**
+     * A^T [layers, chunks * rank, in] and B [layers, chunks, rank, width] of one site, zero where a module is not
+     * targeted.
+     */
+    private float[][] hostSlot(LoraAdapter lora, Site site, SiteLayout layout) {
         int in = geo.in(site);
         int width = layout.width();
-        float[] ha = new float[layout.chunks() * layout.rank() * in];
-        float[] hb = new float[layout.chunks() * layout.rank() * width];
+        int aSize = layout.chunks() * layout.rank() * in;
+        int bSize = layout.chunks() * layout.rank() * width;
+        float[] ha = new float[geo.layers() * aSize];
+        float[] hb = new float[geo.layers() * bSize];
+        for (int l = 0; l < geo.layers(); l++) {
+            hostSlot(lora, l, site, layout, ha, l * aSize, hb, l * bSize);
+        }
+        return new float[][] {ha, hb};
+    }
+
+    /** One layer's part of {@link #hostSlot(LoraAdapter, Site, SiteLayout)}, at offsets {@code ao} and {@code bo}. */
+    private void hostSlot(LoraAdapter lora, int layer, Site site, SiteLayout layout, float[] ha, int ao, float[] hb, int bo) {
+        int in = geo.in(site);
+        int width = layout.width();
         for (int j = 0; j < site.modules.size(); j++) {
             LoraAdapter.Module m = lora.modules().get(LoraAdapter.key(layer, site.modules.get(j)));
             if (m == null) {
@@ -155,41 +194,42 @@ final class RankBucket {
             for (int chunk = range[0] / width; chunk < range[1] / width; chunk++) {
                 for (int k = 0; k < m.rank(); k++) {
                     int col = chunk * layout.rank() + rankOffset + k;
-                    for (int i = 0; i < in; i++) {
-                        ha[col * in + i] = m.a()[k * in + i];
-                    }
+                    System.arraycopy(m.a(), k * in, ha, ao + col * in, in);
                     int from = Math.max(range[0], chunk * width);
                     int to = Math.min(range[1], (chunk + 1) * width);
                     for (int o = from; o < to; o++) {
-                        hb[col * width + o - chunk * width] = m.scale() * m.b()[(o - range[0]) * m.rank() + k];
+                        hb[bo + col * width + o - chunk * width] = m.scale() * m.b()[(o - range[0]) * m.rank() + k];
                     }
                 }
             }
         }
-        return new float[][] {ha, hb};
     }
 
     private void grow(int newCapacity) {
         for (int l = 0; l < geo.layers(); l++) {
             for (Site site : geo.sites()) {
-                int si = site.ordinal();
-                a[l][si] = grown(a[l][si], newCapacity);
-                b[l][si] = grown(b[l][si], newCapacity);
+                a[l][site.ordinal()].close();
+                b[l][site.ordinal()].close();
             }
         }
+        for (Site site : geo.sites()) {
+            int si = site.ordinal();
+            aStack[si] = grown(aStack[si], newCapacity);
+            bStack[si] = grown(bStack[si], newCapacity);
+        }
+        layerViews();
         sites = Arrays.copyOf(sites, newCapacity);
         capacity = newCapacity;
         version++;
     }
 
     private NDArray grown(NDArray t, int newCapacity) {
-        long[] more = t.getShape().getShape();
-        more[0] = newCapacity - more[0];
-        try (NDArray zeros = manager.zeros(new Shape(more), geo.model().dtype())) {
-            NDArray g = t.concat(zeros, 0);
-            t.close();
-            return g;
-        }
+        long[] shape = t.getShape().getShape();
+        shape[1] = newCapacity;
+        NDArray g = manager.create(new Shape(shape), geo.model().dtype());
+        g.set(new NDIndex(":, 0:{}", capacity), t);
+        t.close();
+        return g;
     }
 
     /**
@@ -240,20 +280,47 @@ final class RankBucket {
             int si = site.ordinal();
             SiteLayout layout = layouts[si];
             int c = layout.chunks();
-            // eye [c, 1, c, 1] times B [c, r, 1, width] = [c, r, c, width]: chunk k's B in block (k, k)
-            NDArray eye = c == 1 ? null : m.eye(c).toType(geo.model().dtype(), false).reshape(c, 1, c, 1);
+            int r = layout.rank();
+            // a module spanning several chunks has its A repeated in each: keep its first, and let that block of B
+            // feed all of the module's chunks. owner [modules, 1, c, 1] (1 where module j owns chunk k) times B as
+            // [1, r, c, width] = [modules, r, c, width]: the modules' B in their own columns, zeros elsewhere
+            int[] firstChunk = c == 1 ? null : firstChunks(site, layout);
+            int mods = c == 1 ? 1 : firstChunk.length;
+            NDArray owner = c == 1 ? null : Tensors.create(m, owners(site, layout), new Shape(mods, 1, c, 1), geo.model().dtype());
+            NDArray firsts = c == 1 ? null : m.create(Arrays.stream(firstChunk).asLongStream().toArray());
             for (int l = 0; l < geo.layers(); l++) {
                 NDArray as = a[l][si].get(new NDIndex("{}", slot));
                 NDArray bs = b[l][si].get(new NDIndex("{}", slot));
                 as.attach(m);
                 bs.attach(m);
-                NDArray bd = c == 1 ? bs : eye.mul(bs.reshape(c, layout.rank(), 1, layout.width())).reshape((long) c * layout.rank(), -1);
+                if (c > 1) {
+                    as = Rows.select(as.reshape(c, (long) r * layout.in()), firsts).reshape((long) mods * r, layout.in());
+                    bs = owner.mul(bs.transpose(1, 0, 2).reshape(1, r, c, layout.width())).reshape((long) mods * r, -1);
+                }
                 wa[l][si] = as.transpose();
-                wbT[l][si] = bd.transpose();
+                wbT[l][si] = bs.transpose();
             }
         }
         single = new SingleWeights(slot, version, m, wa, wbT);
         return single;
+    }
+
+    /** Per module of the site, the first of its chunks. */
+    private int[] firstChunks(Site site, SiteLayout layout) {
+        return site.modules.stream().mapToInt(mod -> geo.model().outputRange(site, mod)[0] / layout.width()).toArray();
+    }
+
+    /** [modules, chunks] 1 where the module's outputs hold the chunk. */
+    private float[] owners(Site site, SiteLayout layout) {
+        int c = layout.chunks();
+        float[] own = new float[site.modules.size() * c];
+        for (int j = 0; j < site.modules.size(); j++) {
+            int[] range = geo.model().outputRange(site, site.modules.get(j));
+            for (int k = range[0] / layout.width(); k < range[1] / layout.width(); k++) {
+                own[j * c + k] = 1;
+            }
+        }
+        return own;
     }
 
     int highestUsed() {

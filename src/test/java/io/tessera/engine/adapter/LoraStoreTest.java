@@ -4,9 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDManager;
 import io.tessera.engine.AdapterStore;
+import io.tessera.engine.AttentionPolicy;
 import io.tessera.engine.Engine;
 import io.tessera.engine.EngineOptions;
+import io.tessera.engine.ResidentAdapter;
+import io.tessera.engine.Sequence;
+import io.tessera.engine.StepInput;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -42,6 +48,35 @@ class LoraStoreTest {
             assertThat(second).usingRecursiveComparison().comparingOnlyFields("bucket", "slot").isEqualTo(first);
             store.reset(second);
             assertThat(LoraStore.slotIsZero(second)).isTrue();
+        }
+    }
+
+    @Test
+    void slotsPastTheReservedBudgetGrowTheStacksAndKeepWhatIsInstalled() {
+        Adapter all = loader.load(FIXTURES.resolve("lora-all"));
+        Adapter qv = loader.load(FIXTURES.resolve("lora-qv"));
+        try (Engine e = Engine.open(new EngineOptions(Path.of("testdata/fixtures/models/llama-tiny"), EngineOptions.Device.CPU, 1, 0))) {
+            // room for 5 slots: more than a bucket starts with unreserved (4), fewer than installed below
+            e.adapters().reserve(5 * e.adapters().bytes(all));
+            ResidentAdapter first = e.adapters().install(1, all, "all");
+            float[] before = lastLogits(e, first);
+            List<ResidentAdapter> more = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                more.add(e.adapters().install(2 + i, i % 2 == 0 ? qv : all, "more-" + i));
+            }
+            assertThat(lastLogits(e, first)).as("lora-all after the stacks grew past the reservation").containsExactly(before);
+            assertThat(lastLogits(e, more.get(7))).as("the last slot, written after the growth").containsExactly(before);
+            more.forEach(e.adapters()::uninstall);
+            assertThat(more.stream().allMatch(r -> !r.installed())).isTrue();
+        }
+    }
+
+    private static float[] lastLogits(Engine e, ResidentAdapter adapter) {
+        Sequence s = e.open(AttentionPolicy.FULL, adapter);
+        try {
+            return e.step(List.of(StepInput.next(s, new int[] {1, 5, 9, 2}))).get(0);
+        } finally {
+            e.release(s);
         }
     }
 
