@@ -238,11 +238,13 @@ public final class DecoderModel implements AutoCloseable {
         int kv = config.numKvHeads();
         int d = config.headDim();
         for (int l = 0; l < config.numLayers(); l++) {
-            // one scope per layer: a layer's activations are freed before the next one runs, so a step holds one
-            // layer's worth, not all of them (a 512-token prefill of SmolLM2-135M otherwise holds ~2 GB). Ops land
-            // in the manager of the array they are called on: the layer's input moves in, its output moves out
-            try (NDManager layer = m.newSubManager()) {
-                x.attach(layer);
+            // one scope per half layer (attention, MLP): its activations are freed before the next half runs, so a
+            // step holds half a layer's worth, not all layers' (a 512-token prefill of SmolLM2-135M otherwise holds
+            // ~2 GB; on demo-llama a whole layer's scope held ≈ 23 MB, the attention half ≈ 12). Ops land in the
+            // manager of the array they are called on: the half's input moves in (and goes with it: its output holds
+            // the residual), its output moves out
+            try (NDManager half = m.newSubManager()) {
+                x.attach(half);
                 NDArray xn = inputNorm[l].apply(x);
                 NDArray heads = qkv[l].apply(ctx, Site.QKV, l, xn, null).reshape(plan.tokens, h + 2 * kv, d);  // [T, H+2KV, D]
                 NDArray rotated = rope.rotated(heads);
@@ -257,19 +259,23 @@ public final class DecoderModel implements AutoCloseable {
                 NDArray qGlobal = csGlobal == null ? null : Views.narrow(rope.apply(heads, rotated, csGlobal), 1, 0, h);
                 List<NDArray> outs = new ArrayList<>(layouts.size());
                 for (LayoutArrays lay : layouts) {
-                    outs.add(attention(layer, lay, l, q, qGlobal, kvNew, cache));                  // [B Q, H D]
+                    outs.add(attention(half, lay, l, q, qGlobal, kvNew, cache));                  // [B Q, H D]
                 }
                 NDArray padded = outs.size() == 1 ? outs.get(0) : NDArrays.concat(new NDList(outs), 0);
                 NDArray attn = padded;                                     // [T, H D]
                 if (unpadIdx != null) {
-                    // the gather lands in the index's (step's) manager: back into the layer's, or this layer's
-                    // projections and MLP, computed from it, would stay until the step ends
+                    // the gather lands in the index's (step's) manager: back into the half's, or the o_proj computed
+                    // from it would stay until the step ends
                     attn = Rows.select(padded, unpadIdx);
-                    attn.attach(layer);
+                    attn.attach(half);
                 }
-                x = o[l].apply(ctx, Site.O, l, attn, x);
-                x = mlp.forward(l, postNorm[l].apply(x), x, ctx);
                 cache.write(l, after, kvNew);
+                x = o[l].apply(ctx, Site.O, l, attn, x);
+                x.attach(m);
+            }
+            try (NDManager half = m.newSubManager()) {
+                x.attach(half);
+                x = mlp.forward(l, postNorm[l].apply(x), x, ctx);
                 x.attach(m);
             }
         }
