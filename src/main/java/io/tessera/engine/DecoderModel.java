@@ -32,6 +32,7 @@ public final class DecoderModel implements AutoCloseable {
     private final Projection[] o;       // [H D, E], bias or null
     private final Mlp mlp;
     private final Rope rope;
+    private long viewBytes;             // the transposed views among the manager's arrays: they share their weight's storage
 
     private DecoderModel(ModelConfig config, NDManager manager, DataType dtype, Weights cp) {
         this.config = config;
@@ -42,7 +43,7 @@ public final class DecoderModel implements AutoCloseable {
         int hd = config.numHeads() * config.headDim();
         int kvd = config.numKvHeads() * config.headDim();
         embed = tensor(cp.read("model.embed_tokens.weight", config.vocabSize(), e), config.vocabSize(), e);
-        lmHead = config.tieWordEmbeddings() ? embed.transpose() : transposed(cp.read("lm_head.weight", config.vocabSize(), e), config.vocabSize(), e);
+        lmHead = config.tieWordEmbeddings() ? view(embed.transpose()) : transposed(cp.read("lm_head.weight", config.vocabSize(), e), config.vocabSize(), e);
         finalNorm = norm(cp.read("model.norm.weight", e));
         inputNorm = new RmsNorm[layers];
         postNorm = new RmsNorm[layers];
@@ -63,13 +64,33 @@ public final class DecoderModel implements AutoCloseable {
                 qkvBias = tensor(concat(cp.read(p + "self_attn.q_proj.bias", hd), cp.read(p + "self_attn.k_proj.bias", kvd),
                         cp.read(p + "self_attn.v_proj.bias", kvd)), hd + 2 * kvd);
             }
-            qkv[l] = Projection.of(transposed(concat(wq, wk, wv), hd + 2 * kvd, e), qkvBias);
+            qkv[l] = projection(transposed(concat(wq, wk, wv), hd + 2 * kvd, e), qkvBias);
             NDArray oBias = oBiased || cp.has(p + "self_attn.o_proj.bias") ? tensor(cp.read(p + "self_attn.o_proj.bias", e), e) : null;
-            o[l] = Projection.of(transposed(cp.read(p + "self_attn.o_proj.weight", e, hd), e, hd), oBias);
+            o[l] = projection(transposed(cp.read(p + "self_attn.o_proj.weight", e, hd), e, hd), oBias);
         }
         mlp = config.moe().isPresent() ? loadMoGe(cp, config.moe().get()) : loadDense(cp, "mlp.", config.intermediateSize());
         rope = new Rope(manager, config.headDim(), config.ropeTheta(), Math.max(config.maxPositionEmbeddings(), 64), dtype,
                 new Rope.Heads(config.numHeads(), config.numKvHeads(), config.numKvHeads(), (float) (1.0 / Math.sqrt(config.headDim()))));
+    }
+
+    private Projection projection(NDArray w, NDArray bias) {
+        Projection p = Projection.of(w, bias);
+        view(p.wT());
+        return p;
+    }
+
+    private NDArray view(NDArray v) {
+        viewBytes += bytes(v);
+        return v;
+    }
+
+    private static long bytes(NDArray a) {
+        return a.size() * a.getDataType().getNumOfBytes();
+    }
+
+    /** Bytes of the weights' storage: every array of the model once (not again for its transposed views). */
+    public long weightBytes() {
+        return manager.getManagedArrays().stream().mapToLong(DecoderModel::bytes).sum() - viewBytes;
     }
 
     private RmsNorm norm(float[] w) {
@@ -93,8 +114,8 @@ public final class DecoderModel implements AutoCloseable {
         Projection[] dn = new Projection[config.numLayers()];
         for (int l = 0; l < config.numLayers(); l++) {
             String p = "model.layers." + l + "." + prefix;
-            gu[l] = Projection.of(transposed(concat(cp.read(p + "gate_proj.weight", inter, e), cp.read(p + "up_proj.weight", inter, e)), 2 * inter, e), null);
-            dn[l] = Projection.of(transposed(cp.read(p + "down_proj.weight", e, inter), e, inter), null);
+            gu[l] = projection(transposed(concat(cp.read(p + "gate_proj.weight", inter, e), cp.read(p + "up_proj.weight", inter, e)), 2 * inter, e), null);
+            dn[l] = projection(transposed(cp.read(p + "down_proj.weight", e, inter), e, inter), null);
         }
         return new DenseMlp(gu, dn, inter);
     }
