@@ -143,7 +143,7 @@ public final class Bench implements Runnable {
                 out.printf("ops/step %d (libtorch ops of one decode step at batch %d)%n", r.opsPerStep, batch);
             }
             out.printf("peak rss %d MiB  (native weights %d MiB, kv cache %d MiB, java heap committed %d MiB)%n", peakRssKb() >> 10,
-                    engine.model().manager().getManagedArrays().stream().mapToLong(a -> a.size() * a.getDataType().getNumOfBytes()).sum() >> 20,
+                    engine.model().weightBytes() >> 20,
                     (long) engine.maxSequences() * engine.cacheCapacity() * engine.kvBytesPerEntry() >> 20, heapMb());
         }
     }

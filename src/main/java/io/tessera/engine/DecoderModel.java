@@ -32,6 +32,7 @@ public final class DecoderModel implements AutoCloseable {
     private final Projection[] o;       // [H D, E], bias or null
     private final Mlp mlp;
     private final Rope rope;
+    private long viewBytes;             // the transposed views among the manager's arrays: they share their weight's storage
 
     private DecoderModel(ModelConfig config, NDManager manager, DataType dtype, Weights cp) {
         this.config = config;
@@ -42,7 +43,7 @@ public final class DecoderModel implements AutoCloseable {
         int hd = config.numHeads() * config.headDim();
         int kvd = config.numKvHeads() * config.headDim();
         embed = tensor(cp.read("model.embed_tokens.weight", config.vocabSize(), e), config.vocabSize(), e);
-        lmHead = config.tieWordEmbeddings() ? embed.transpose() : transposed(cp.read("lm_head.weight", config.vocabSize(), e), config.vocabSize(), e);
+        lmHead = config.tieWordEmbeddings() ? view(embed.transpose()) : transposed(cp.read("lm_head.weight", config.vocabSize(), e), config.vocabSize(), e);
         finalNorm = norm(cp.read("model.norm.weight", e));
         inputNorm = new RmsNorm[layers];
         postNorm = new RmsNorm[layers];
@@ -63,13 +64,33 @@ public final class DecoderModel implements AutoCloseable {
                 qkvBias = tensor(concat(cp.read(p + "self_attn.q_proj.bias", hd), cp.read(p + "self_attn.k_proj.bias", kvd),
                         cp.read(p + "self_attn.v_proj.bias", kvd)), hd + 2 * kvd);
             }
-            qkv[l] = Projection.of(transposed(concat(wq, wk, wv), hd + 2 * kvd, e), qkvBias);
+            qkv[l] = projection(transposed(concat(wq, wk, wv), hd + 2 * kvd, e), qkvBias);
             NDArray oBias = oBiased || cp.has(p + "self_attn.o_proj.bias") ? tensor(cp.read(p + "self_attn.o_proj.bias", e), e) : null;
-            o[l] = Projection.of(transposed(cp.read(p + "self_attn.o_proj.weight", e, hd), e, hd), oBias);
+            o[l] = projection(transposed(cp.read(p + "self_attn.o_proj.weight", e, hd), e, hd), oBias);
         }
         mlp = config.moe().isPresent() ? loadMoGe(cp, config.moe().get()) : loadDense(cp, "mlp.", config.intermediateSize());
         rope = new Rope(manager, config.headDim(), config.ropeTheta(), Math.max(config.maxPositionEmbeddings(), 64), dtype,
                 new Rope.Heads(config.numHeads(), config.numKvHeads(), config.numKvHeads(), (float) (1.0 / Math.sqrt(config.headDim()))));
+    }
+
+    private Projection projection(NDArray w, NDArray bias) {
+        Projection p = Projection.of(w, bias);
+        view(p.wT());
+        return p;
+    }
+
+    private NDArray view(NDArray v) {
+        viewBytes += bytes(v);
+        return v;
+    }
+
+    private static long bytes(NDArray a) {
+        return a.size() * a.getDataType().getNumOfBytes();
+    }
+
+    /** Bytes of the weights' storage: every array of the model once (not again for its transposed views). */
+    public long weightBytes() {
+        return manager.getManagedArrays().stream().mapToLong(DecoderModel::bytes).sum() - viewBytes;
     }
 
     private RmsNorm norm(float[] w) {
@@ -93,8 +114,8 @@ public final class DecoderModel implements AutoCloseable {
         Projection[] dn = new Projection[config.numLayers()];
         for (int l = 0; l < config.numLayers(); l++) {
             String p = "model.layers." + l + "." + prefix;
-            gu[l] = Projection.of(transposed(concat(cp.read(p + "gate_proj.weight", inter, e), cp.read(p + "up_proj.weight", inter, e)), 2 * inter, e), null);
-            dn[l] = Projection.of(transposed(cp.read(p + "down_proj.weight", e, inter), e, inter), null);
+            gu[l] = projection(transposed(concat(cp.read(p + "gate_proj.weight", inter, e), cp.read(p + "up_proj.weight", inter, e)), 2 * inter, e), null);
+            dn[l] = projection(transposed(cp.read(p + "down_proj.weight", e, inter), e, inter), null);
         }
         return new DenseMlp(gu, dn, inter);
     }
@@ -238,11 +259,13 @@ public final class DecoderModel implements AutoCloseable {
         int kv = config.numKvHeads();
         int d = config.headDim();
         for (int l = 0; l < config.numLayers(); l++) {
-            // one scope per layer: a layer's activations are freed before the next one runs, so a step holds one
-            // layer's worth, not all of them (a 512-token prefill of SmolLM2-135M otherwise holds ~2 GB). Ops land
-            // in the manager of the array they are called on: the layer's input moves in, its output moves out
-            try (NDManager layer = m.newSubManager()) {
-                x.attach(layer);
+            // one scope per half layer (attention, MLP): its activations are freed before the next half runs, so a
+            // step holds half a layer's worth, not all layers' (a 512-token prefill of SmolLM2-135M otherwise holds
+            // ~2 GB; on demo-llama a whole layer's scope held ≈ 23 MB, the attention half ≈ 12). Ops land in the
+            // manager of the array they are called on: the half's input moves in (and goes with it: its output holds
+            // the residual), its output moves out
+            try (NDManager half = m.newSubManager()) {
+                x.attach(half);
                 NDArray xn = inputNorm[l].apply(x);
                 NDArray heads = qkv[l].apply(ctx, Site.QKV, l, xn, null).reshape(plan.tokens, h + 2 * kv, d);  // [T, H+2KV, D]
                 NDArray rotated = rope.rotated(heads);
@@ -257,19 +280,23 @@ public final class DecoderModel implements AutoCloseable {
                 NDArray qGlobal = csGlobal == null ? null : Views.narrow(rope.apply(heads, rotated, csGlobal), 1, 0, h);
                 List<NDArray> outs = new ArrayList<>(layouts.size());
                 for (LayoutArrays lay : layouts) {
-                    outs.add(attention(layer, lay, l, q, qGlobal, kvNew, cache));                  // [B Q, H D]
+                    outs.add(attention(half, lay, l, q, qGlobal, kvNew, cache));                  // [B Q, H D]
                 }
                 NDArray padded = outs.size() == 1 ? outs.get(0) : NDArrays.concat(new NDList(outs), 0);
                 NDArray attn = padded;                                     // [T, H D]
                 if (unpadIdx != null) {
-                    // the gather lands in the index's (step's) manager: back into the layer's, or this layer's
-                    // projections and MLP, computed from it, would stay until the step ends
+                    // the gather lands in the index's (step's) manager: back into the half's, or the o_proj computed
+                    // from it would stay until the step ends
                     attn = Rows.select(padded, unpadIdx);
-                    attn.attach(layer);
+                    attn.attach(half);
                 }
-                x = o[l].apply(ctx, Site.O, l, attn, x);
-                x = mlp.forward(l, postNorm[l].apply(x), x, ctx);
                 cache.write(l, after, kvNew);
+                x = o[l].apply(ctx, Site.O, l, attn, x);
+                x.attach(m);
+            }
+            try (NDManager half = m.newSubManager()) {
+                x.attach(half);
+                x = mlp.forward(l, postNorm[l].apply(x), x, ctx);
                 x.attach(m);
             }
         }

@@ -57,7 +57,9 @@ record MoGeMlp(MoeConfig moe, NDArray[] router, float[][] routerScale, NDArray[]
                 back[t * k + j] = flat;
             }
         }
-        var m = ctx.manager();
+        // in x's manager (a layer's scope), not the step's: the gathers land in their index's manager, and with
+        // them the experts' activations, which would otherwise stay until the step ends
+        var m = x.getManager();
         NDArray w = m.create(weight).toType(x.getDataType(), false);
         NDArray rows = Rows.select(x, m.create(gather));                                   // [N, H]
         NDArray y = experts(rows.get("0:{}", e * mBase), gateUp[layer], down[layer], e, mBase, hidden);

@@ -3,6 +3,9 @@ package io.tessera.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import io.tessera.engine.safetensors.CheckpointException;
 import io.tessera.engine.safetensors.SafetensorsFile;
 import io.tessera.engine.safetensors.TensorInfo;
@@ -70,6 +73,23 @@ class RandomWeightsTest {
         assertThat(w.shapes().get("model.layers.23.self_attn.v_proj.weight")).containsExactly(128, 896);
         assertThat(w.shapes().get("model.layers.23.mlp.gate_proj.weight")).containsExactly(4864, 896);
         assertThat(parameters(w)).isEqualTo(494_032_768L);   // Qwen2.5-0.5B's published count
+    }
+
+    /**
+     * The weights' storage counted once: tied embeddings and every projection also have a transposed view in the
+     * model's manager. What the model stores beyond the checkpoint: each RMSNorm as [w, w] and zeros [2E] (4E
+     * floats instead of E), the rotation [D, D] of RoPE.
+     */
+    @Test
+    void weightBytesCountEachStorageOnce() {
+        RandomWeights w = RandomWeights.load(Path.of("testdata/fixtures/models/qwen2-tiny/config.json"), 1);
+        ModelConfig c = w.config();
+        assertThat(c.tieWordEmbeddings()).isTrue();
+        long norms = 2L * c.numLayers() + 1;
+        long floats = parameters(w) + norms * 3 * c.hiddenSize() + (long) c.headDim() * c.headDim();
+        try (NDManager m = NDManager.newBaseManager(Device.cpu()); DecoderModel model = DecoderModel.load(c, w, m, DataType.FLOAT32)) {
+            assertThat(model.weightBytes()).isEqualTo(4 * floats);
+        }
     }
 
     @Test
