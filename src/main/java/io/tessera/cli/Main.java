@@ -3,6 +3,7 @@ package io.tessera.cli;
 import io.tessera.engine.safetensors.CheckpointException;
 import io.tessera.scheduler.InvalidRequestException;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.nio.file.NoSuchFileException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -59,6 +60,9 @@ public final class Main implements Runnable {
         String message;
         if (e instanceof NoSuchFileException) {
             message = e.getMessage() + ": file not found";
+        } else if (e instanceof ConnectException) {
+            // the JDK's HTTP client says nothing more than the exception's class
+            message = "cannot connect to the server: is it running at --url?";
         } else if (e instanceof CheckpointException || e instanceof InvalidRequestException || e instanceof IOException
                 || e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
             message = e.getMessage();

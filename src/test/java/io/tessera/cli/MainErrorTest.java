@@ -70,6 +70,18 @@ class MainErrorTest {
     }
 
     @Test
+    void benchServeWithNoServerSaysSo() throws IOException {
+        int closed;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            closed = socket.getLocalPort();
+        }
+        Outcome o = run("bench", "serve", "--url", "http://127.0.0.1:" + closed, "--concurrency", "1", "--requests", "1");
+        assertThat(o.status()).isEqualTo(1);
+        assertThat(o.stderr().lines()).singleElement().asString()
+                .isEqualTo("tessera: cannot connect to the server: is it running at --url?");
+    }
+
+    @Test
     void badUsageIsStatusTwoWithTheCommandsUsage() {
         Outcome none = run();
         assertThat(none.status()).isEqualTo(2);
