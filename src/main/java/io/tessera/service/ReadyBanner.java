@@ -26,7 +26,8 @@ public class ReadyBanner {
 
     void print(String model, Optional<String> demoKey) {
         StringBuilder b = new StringBuilder("Tessera is ready: http://localhost:").append(port).append(" serves ").append(model)
-                .append(" (health and metrics: http://localhost:").append(managementPort).append("/q/health, /q/metrics)");
+                .append(" (health and metrics: http://localhost:").append(managementPort).append("/q/health, /q/metrics)")
+                .append("\n  web console: http://localhost:").append(port).append("/console");
         demoKey.ifPresent(k -> b.append("\n  demo tenant's API key (shown this once; README.md says how to issue another): ")
                 .append(k));
         keys.bootstrapAdminKey().ifPresent(k -> b.append("\n  admin key for this run (set tessera.security.admin-key to keep one): ")

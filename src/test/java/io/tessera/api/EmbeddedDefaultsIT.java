@@ -53,6 +53,8 @@ class EmbeddedDefaultsIT {
             String demo = find(log, "demo tenant's API key \\(shown this once[^)]*\\): (tsk_\\S+)");
             String admin = find(log, "admin key for this run \\([^)]*\\): (tsk_\\S+)");
             assertThat(banner).contains("/q/health");
+            assertThat(log).contains("web console: http://localhost:" + r.port() + "/console");
+            given().baseUri(r.url()).redirects().follow(true).get("/console").then().statusCode(200);
             assertThat(log).as("quiet at INFO").doesNotContain("[io.zonky").doesNotContain("SRHCK01001")
                     .doesNotContain("[org.flywaydb");
             assertThat(log.split("Failed to detect GPU count", -1).length - 1).as("the CUDA probe warns at most once")
