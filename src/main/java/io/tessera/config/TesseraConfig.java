@@ -116,6 +116,13 @@ public interface TesseraConfig {
          */
         @WithDefault("1073741824")
         long budgetBytes();
+
+        /**
+         * Threads that read, check and convert adapters off the engine thread (1 to 16); a request whose adapter is
+         * cold waits for one of them.
+         */
+        @WithDefault("2")
+        int loaderThreads();
     }
 
     interface Api {

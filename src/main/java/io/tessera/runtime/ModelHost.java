@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** One base model ready to serve: engine, tokenizer, chat template and the residency table of its adapters. */
 public final class ModelHost implements AutoCloseable {
@@ -44,8 +45,17 @@ public final class ModelHost implements AutoCloseable {
 
     /** The loader thread {@link #open(EngineOptions, long)} uses. */
     public static ExecutorService newLoader() {
-        return Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "tessera-adapter-loader");
+        return newLoader(1);
+    }
+
+    /** Loader threads: more than one keeps a burst of cold adapters from queueing behind each other's reads. */
+    public static ExecutorService newLoader(int threads) {
+        if (threads < 1 || threads > 16) {
+            throw new IllegalArgumentException("adapter loader threads must be between 1 and 16 (got " + threads + ")");
+        }
+        AtomicInteger n = new AtomicInteger();
+        return Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "tessera-adapter-loader-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
         });

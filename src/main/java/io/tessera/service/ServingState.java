@@ -67,7 +67,8 @@ public class ServingState {
             long t = System.nanoTime();
             LOG.infof("loading model %s", config.model());
             EngineThreads.use(config.engine().threads().orElse(EngineThreads.serving()));
-            ModelHost h = ModelHost.open(config.engineOptions(), config.adapters().budgetBytes(), ModelHost.newLoader(),
+            ModelHost h = ModelHost.open(config.engineOptions(), config.adapters().budgetBytes(),
+                    ModelHost.newLoader(config.adapters().loaderThreads()),
                     residency::load);
             Scheduler s = new Scheduler(h, config.schedulerOptions(), metrics);
             metrics.bind(s);
