@@ -68,17 +68,12 @@ final class LoraGroup {
             return;
         }
         this.single = null;
-        boolean view = slots.cardinality() * 2 >= hi;
-        this.weights = bucket.weights(view ? bitsBelow(hi) : slots, view);
-        int[] groupOf = new int[hi];
-        int g = 0;
-        for (int s = slots.nextSetBit(0); s >= 0; s = slots.nextSetBit(s + 1)) {
-            groupOf[s] = view ? s : g++;
-        }
-        this.groups = view ? hi : slots.cardinality();
+        this.weights = bucket.weights(slots);
+        int[] groupOf = weights.position();
+        this.groups = weights.count();
         long[] gat = new long[groups * m];
         boolean[] msk = rows.size() < t ? new boolean[t] : null;
-        int[] fill = new int[hi];
+        int[] fill = new int[groupOf.length];
         for (int[] r : rows) {
             gi[r[0]] = groupOf[r[1]];
             pi[r[0]] = fill[r[1]]++;
@@ -146,11 +141,5 @@ final class LoraGroup {
             }
             return step.create(rows, new Shape(t, c));
         });
-    }
-
-    private static BitSet bitsBelow(int n) {
-        BitSet b = new BitSet();
-        b.set(0, n);
-        return b;
     }
 }

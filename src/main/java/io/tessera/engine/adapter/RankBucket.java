@@ -33,13 +33,20 @@ final class RankBucket {
     private final NDArray[][] b;
     private EnumSet<Site>[] sites;   // per slot: the sites its adapter targets
     private int capacity;
-    // bumped whenever slot contents or the stacks change; cached SlotWeights of another version are stale
+    // bumped whenever slot contents or the stacks change; a cached SingleWeights of another version is stale
     private int version;
+    // a clock of writes: when each slot was last installed or reset, and when the stacks last moved (grew)
+    private long clock;
+    private long[] writtenAt;
+    private long movedAt;
     private SlotWeights cached;
     private SingleWeights single;
 
-    /** A bucket's A and B stacks [layer][site] restricted to some slots. */
-    record SlotWeights(BitSet slots, int version, NDManager manager, NDArray[][] a, NDArray[][] b) {
+    /**
+     * A bucket's A and B stacks [layer][site] restricted to some slots: views of the stacks over slots 0..count-1, or
+     * copies gathered at {@code takenAt}. {@code position[slot]} is the slot's group, -1 when it is not there.
+     */
+    record SlotWeights(boolean view, long takenAt, int[] position, int count, NDManager manager, NDArray[][] a, NDArray[][] b) {
     }
 
     /**
@@ -60,6 +67,7 @@ final class RankBucket {
         long reserve = manager.getDevice().isGpu() ? 0 : budgetBytes / slotBytes(geo, rank);
         this.capacity = (int) Math.max(4, Math.min(reserve, MAX_RESERVED_SLOTS));
         this.sites = new EnumSet[capacity];
+        this.writtenAt = new long[capacity];
         this.a = new NDArray[geo.layers()][LoraSites.SITE_COUNT];
         this.b = new NDArray[geo.layers()][LoraSites.SITE_COUNT];
         for (Site site : geo.sites()) {
@@ -124,6 +132,7 @@ final class RankBucket {
         lora.modules().values().forEach(m -> targeted.add(Site.of(m.name())));
         sites[slot] = targeted;
         version++;
+        writtenAt[slot] = ++clock;
         return slot;
     }
 
@@ -140,6 +149,7 @@ final class RankBucket {
         sites[slot] = null;
         used.clear(slot);
         version++;
+        writtenAt[slot] = ++clock;
     }
 
     /** Whether every weight of the slot is zero (tests: a freed slot keeps nothing). */
@@ -219,8 +229,10 @@ final class RankBucket {
         }
         layerViews();
         sites = Arrays.copyOf(sites, newCapacity);
+        writtenAt = Arrays.copyOf(writtenAt, newCapacity);
         capacity = newCapacity;
         version++;
+        movedAt = ++clock;
     }
 
     private NDArray grown(NDArray t, int newCapacity) {
@@ -233,19 +245,30 @@ final class RankBucket {
     }
 
     /**
-     * The stacks of the given slots: views when they are 0..n-1, else gathered copies. Kept while the slots and
-     * their contents are unchanged (most decode steps), so a step pays only for its activations.
+     * The stacks of a step's slots: views of slots 0..highest used when the step uses at least half of them, else
+     * copies of its slots. Kept while they still hold every slot a step needs, unchanged, and are at most twice what
+     * it needs: batches change a row at a time, and a step whose slots are a subset of the last one's pays only for
+     * its activations, not for gathering the weights again.
      */
-    SlotWeights weights(BitSet slots, boolean view) {
-        if (cached != null && cached.version() == version && cached.slots().equals(slots)) {
+    SlotWeights weights(BitSet slots) {
+        int needed = slots.cardinality();
+        if (cached != null && holds(cached, slots, needed)) {
             return cached;
         }
         if (cached != null) {
             cached.manager().close();
         }
+        int hi = highestUsed();
+        boolean view = needed * 2 >= hi;
+        int[] position = new int[hi];
+        Arrays.fill(position, -1);
+        int count = 0;
+        for (int s = view ? 0 : slots.nextSetBit(0); s >= 0 && s < hi; s = view ? s + 1 : slots.nextSetBit(s + 1)) {
+            position[s] = count++;
+        }
         NDManager m = manager.newSubManager();
         NDArray gather = view ? null : m.create(slots.stream().asLongStream().toArray());
-        NDIndex index = view ? new NDIndex("0:{}", slots.length()) : new NDIndex("{}", gather);
+        NDIndex index = view ? new NDIndex("0:{}", hi) : new NDIndex("{}", gather);
         NDArray[][] wa = new NDArray[geo.layers()][LoraSites.SITE_COUNT];
         NDArray[][] wb = new NDArray[geo.layers()][LoraSites.SITE_COUNT];
         for (int l = 0; l < geo.layers(); l++) {
@@ -261,8 +284,22 @@ final class RankBucket {
         if (gather != null) {
             gather.close();
         }
-        cached = new SlotWeights((BitSet) slots.clone(), version, m, wa, wb);
+        cached = new SlotWeights(view, clock, position, count, m, wa, wb);
         return cached;
+    }
+
+    /** Whether the weights hold each slot as it is now, without reading more than twice the slots needed. */
+    private boolean holds(SlotWeights w, BitSet slots, int needed) {
+        // views see every write, but not stacks that have moved; copies see no write after they were taken
+        if (w.count() > 2 * needed || w.view() && movedAt > w.takenAt()) {
+            return false;
+        }
+        for (int s = slots.nextSetBit(0); s >= 0; s = slots.nextSetBit(s + 1)) {
+            if (s >= w.position().length || w.position()[s] < 0 || !w.view() && writtenAt[s] > w.takenAt()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** {@link SingleWeights} of one slot, kept while its contents and the stacks are unchanged. */

@@ -1,6 +1,7 @@
 package io.tessera.engine.adapter;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.ndarray.NDManager;
 import io.tessera.engine.AdapterStore;
@@ -68,6 +69,52 @@ class LoraStoreTest {
             assertThat(lastLogits(e, more.get(7))).as("the last slot, written after the growth").containsExactly(before);
             more.forEach(e.adapters()::uninstall);
             assertThat(more.stream().allMatch(r -> !r.installed())).isTrue();
+        }
+    }
+
+    @Test
+    void aStepOnSomeOfTheLastStepsSlotsReusesTheirWeightsButNeverARewrittenSlot() {
+        Adapter all = loader.load(FIXTURES.resolve("lora-all"));
+        Adapter qv = loader.load(FIXTURES.resolve("lora-qv"));
+        try (Engine e = Engine.open(new EngineOptions(Path.of("testdata/fixtures/models/llama-tiny"), EngineOptions.Device.CPU, 4, 0))) {
+            List<ResidentAdapter> r = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                r.add(e.adapters().install(1 + i, i % 2 == 0 ? all : qv, "a-" + i));
+            }
+            float[] allSolo = lastLogits(e, r.get(0));
+            float[] qvSolo = lastLogits(e, r.get(1));
+            // 3 of 8 slots: their weights are gathered; then 2 of those 3: the same gathered weights serve
+            assertRows(stepRows(e, r.get(2), r.get(5), r.get(6)), allSolo, qvSolo, allSolo);
+            assertRows(stepRows(e, r.get(2), r.get(5)), allSolo, qvSolo);
+            // slot 5 now holds lora-all: a step on it must read the new weights, not the gathered copy of lora-qv
+            e.adapters().uninstall(r.get(5));
+            ResidentAdapter again = e.adapters().install(20, all, "again");
+            assertRows(stepRows(e, r.get(2), again), allSolo, allSolo);
+        }
+    }
+
+    /** The last logits of one step of each adapter's sequence on the same prompt, all in one batch. */
+    private static List<float[]> stepRows(Engine e, ResidentAdapter... adapters) {
+        List<Sequence> seqs = new ArrayList<>();
+        try {
+            List<StepInput> inputs = new ArrayList<>();
+            for (ResidentAdapter a : adapters) {
+                Sequence s = e.open(AttentionPolicy.FULL, a);
+                seqs.add(s);
+                inputs.add(StepInput.next(s, new int[] {1, 5, 9, 2}));
+            }
+            return e.step(inputs);
+        } finally {
+            seqs.forEach(e::release);
+        }
+    }
+
+    private static void assertRows(List<float[]> rows, float[]... expected) {
+        assertThat(rows).hasSameSizeAs(expected);
+        for (int i = 0; i < expected.length; i++) {
+            for (int k = 0; k < expected[i].length; k++) {
+                assertThat(rows.get(i)[k]).as("row %d logit %d", i, k).isCloseTo(expected[i][k], within(1e-4f));
+            }
         }
     }
 
