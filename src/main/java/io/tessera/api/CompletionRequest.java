@@ -27,15 +27,11 @@ public record CompletionRequest(
         @Schema(description = "Not supported") String suffix,
         @JsonProperty("best_of") @Schema(description = "Only 1") Integer bestOf,
         @JsonProperty("logit_bias") @Schema(description = "Not supported") Map<String, Float> logitBias,
-        @JsonProperty("response_format") @Schema(description = "text, json_object, or json_schema with a schema of "
-                + "the supported keywords (see the README); the output is guaranteed by constrained decoding")
-        JsonNode responseFormat,
+        @JsonProperty("response_format") @Schema(description = SamplingFields.RESPONSE_FORMAT) JsonNode responseFormat,
         AttentionSpec attention,
-        @JsonProperty("ignore_eos") @Schema(description = "Extension (as vLLM): keep generating past end-of-sequence") Boolean ignoreEos,
-        @JsonProperty("top_k") @Schema(description = "Extension (as vLLM): sample from the k most likely tokens; 0 or -1 = off") Integer topK,
-        @JsonProperty("min_p") @Schema(description = "Extension (as vLLM): drop tokens less likely than min_p times the most likely one "
-                + "(after temperature); in [0, 1], 0 = off") Float minP,
-        @JsonProperty("repetition_penalty") @Schema(description = "Extension (as vLLM, Hugging Face semantics over prompt and "
-                + "output tokens): > 1 discourages repeats; 1 = off") Float repetitionPenalty)
+        @JsonProperty("ignore_eos") @Schema(description = SamplingFields.IGNORE_EOS) Boolean ignoreEos,
+        @JsonProperty("top_k") @Schema(description = SamplingFields.TOP_K) Integer topK,
+        @JsonProperty("min_p") @Schema(description = SamplingFields.MIN_P) Float minP,
+        @JsonProperty("repetition_penalty") @Schema(description = SamplingFields.REPETITION_PENALTY) Float repetitionPenalty)
         implements SamplingFields {
 }

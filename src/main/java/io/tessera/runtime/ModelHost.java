@@ -35,17 +35,12 @@ public final class ModelHost implements AutoCloseable {
     }
 
     public static ModelHost open(EngineOptions options, long adapterBudgetBytes) {
-        return open(options, adapterBudgetBytes, newLoader(), null);
+        return open(options, adapterBudgetBytes, newLoader(1), null);
     }
 
     /** @param loader reads and checks adapter files off the engine thread; the host shuts it down on close */
     public static ModelHost open(EngineOptions options, long adapterBudgetBytes, ExecutorService loader) {
         return open(options, adapterBudgetBytes, loader, null);
-    }
-
-    /** The loader thread {@link #open(EngineOptions, long)} uses. */
-    public static ExecutorService newLoader() {
-        return newLoader(1);
     }
 
     /** Loader threads: more than one keeps a burst of cold adapters from queueing behind each other's reads. */
