@@ -74,6 +74,11 @@ class StreamLifecycleApiTest extends ServiceTest {
             java.util.logging.Logger.getLogger("org.jboss.resteasy.reactive.server.handlers.PublisherResponseHandler")
                     .log(Level.SEVERE, "Exception in SSE server handling, impossible to send it to client",
                             new IOException("Broken pipe"));
+            // and as Netty reports failing the same write's promise a second time
+            java.util.logging.Logger.getLogger("io.netty.channel.AbstractChannelHandlerContext").log(Level.WARNING,
+                    "Failed to mark a promise as failure because it has failed already: {0}, unnotified cause: {1}",
+                    new Object[] {"DefaultChannelPromise(failure: io.netty.channel.StacklessClosedChannelException)",
+                        "io.netty.util.IllegalReferenceCountException: refCnt: 0, decrement: 1"});
             // one INFO line, no error and no stack trace
             assertThat(logs.records()).filteredOn(r -> r.getMessage() != null && String.valueOf(r.getMessage()).contains("went away"))
                     .singleElement().satisfies(r -> assertThat(r.getLevel()).isEqualTo(Level.INFO));
